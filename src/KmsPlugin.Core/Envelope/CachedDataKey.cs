@@ -1,0 +1,22 @@
+namespace KmsPlugin.Core.Envelope;
+
+/// <summary>A DEK in the cache, with the root key id its wrapped form is bound to.</summary>
+internal sealed class CachedDataKey
+{
+    public CachedDataKey(byte[] wrappedKey, string rootKeyId, DataEncryptionKey key)
+    {
+        WrappedKey = wrappedKey;
+        RootKeyId = rootKeyId;
+        Key = key;
+        LastUsed = Environment.TickCount64;
+    }
+
+    public byte[] WrappedKey { get; }
+
+    public string RootKeyId { get; }
+
+    public DataEncryptionKey Key { get; }
+
+    /// <summary>Approximate recency for eviction; racing writes are harmless.</summary>
+    public long LastUsed { get; set; }
+}

@@ -1,0 +1,169 @@
+using System.Collections.Concurrent;
+
+namespace KmsPlugin.Core.Envelope;
+
+/// <summary>
+/// Bounded cache of unwrapped DEKs keyed by their wrapped form. A miss costs one root-key call;
+/// concurrent misses for the same wrapped key share that call. Over capacity, the least recently
+/// used entry is dropped and its key bytes are zeroed once no operation holds it.
+/// </summary>
+internal sealed class DataEncryptionKeyCache : IDisposable
+{
+    private readonly ConcurrentDictionary<byte[], CachedDataKey> _entries = new(ByteSequenceComparer.Instance);
+    private readonly ConcurrentDictionary<byte[], CachedDataKey>.AlternateLookup<ReadOnlySpan<byte>> _bySpan;
+    private readonly ConcurrentDictionary<byte[], Task<CachedDataKey>> _pending = new(ByteSequenceComparer.Instance);
+    private readonly Lock _evictionLock = new();
+    private long _hits;
+    private long _misses;
+    private long _evictions;
+
+    public DataEncryptionKeyCache(int capacity)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        Capacity = capacity;
+        _bySpan = _entries.GetAlternateLookup<ReadOnlySpan<byte>>();
+    }
+
+    public int Capacity { get; }
+
+    public int Count => _entries.Count;
+
+    public long Hits => Interlocked.Read(ref _hits);
+
+    public long Misses => Interlocked.Read(ref _misses);
+
+    public long Evictions => Interlocked.Read(ref _evictions);
+
+    /// <summary>On a hit, returns the entry with a reference taken on its key; the caller releases it.</summary>
+    public CachedDataKey? TryAcquire(ReadOnlySpan<byte> wrappedKey)
+    {
+        if (_bySpan.TryGetValue(wrappedKey, out var entry) && entry.Key.TryAcquire())
+        {
+            entry.LastUsed = Environment.TickCount64;
+            Interlocked.Increment(ref _hits);
+            return entry;
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Returns the cached entry (reference taken) or runs <paramref name="unwrap"/> once for all
+    /// concurrent callers asking for the same wrapped key. A failed unwrap is not cached.
+    /// </summary>
+    public async ValueTask<CachedDataKey> AcquireOrUnwrapAsync(
+        ReadOnlyMemory<byte> wrappedKey,
+        string rootKeyId,
+        Func<byte[], ValueTask<DataEncryptionKey>> unwrap,
+        CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            if (TryAcquire(wrappedKey.Span) is { } hit)
+            {
+                return hit;
+            }
+
+            var key = wrappedKey.ToArray();
+            var mine = new TaskCompletionSource<CachedDataKey>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var pending = _pending.GetOrAdd(key, mine.Task);
+            if (pending == mine.Task)
+            {
+                Interlocked.Increment(ref _misses);
+                _ = UnwrapIntoCacheAsync(key, rootKeyId, unwrap, mine);
+            }
+
+            var entry = await pending.WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (entry.Key.TryAcquire())
+            {
+                return entry;
+            }
+
+            // Evicted and released between insertion and our acquire: look again.
+        }
+    }
+
+    /// <summary>Inserts a freshly generated DEK; the cache takes its own reference.</summary>
+    public void Add(byte[] wrappedKey, string rootKeyId, DataEncryptionKey key)
+    {
+        if (!key.TryAcquire())
+        {
+            throw new ObjectDisposedException(nameof(DataEncryptionKey));
+        }
+
+        Insert(new CachedDataKey(wrappedKey, rootKeyId, key));
+    }
+
+    public void Dispose()
+    {
+        foreach (var pair in _entries)
+        {
+            if (_entries.TryRemove(pair.Key, out var removed))
+            {
+                removed.Key.Release();
+            }
+        }
+    }
+
+    private async Task UnwrapIntoCacheAsync(byte[] wrappedKey, string rootKeyId, Func<byte[], ValueTask<DataEncryptionKey>> unwrap, TaskCompletionSource<CachedDataKey> completion)
+    {
+        try
+        {
+            var dataKey = await unwrap(wrappedKey).ConfigureAwait(false);
+            completion.SetResult(Insert(new CachedDataKey(wrappedKey, rootKeyId, dataKey)));
+        }
+        catch (Exception ex)
+        {
+            completion.SetException(ex);
+        }
+        finally
+        {
+            _pending.TryRemove(new KeyValuePair<byte[], Task<CachedDataKey>>(wrappedKey, completion.Task));
+        }
+    }
+
+    private CachedDataKey Insert(CachedDataKey entry)
+    {
+        var stored = _entries.GetOrAdd(entry.WrappedKey, entry);
+        if (!ReferenceEquals(stored, entry))
+        {
+            entry.Key.Release();
+        }
+
+        if (_entries.Count > Capacity)
+        {
+            EvictOverflow();
+        }
+
+        return stored;
+    }
+
+    private void EvictOverflow()
+    {
+        lock (_evictionLock)
+        {
+            while (_entries.Count > Capacity)
+            {
+                CachedDataKey? oldest = null;
+                foreach (var pair in _entries)
+                {
+                    if (oldest is null || pair.Value.LastUsed < oldest.LastUsed)
+                    {
+                        oldest = pair.Value;
+                    }
+                }
+
+                if (oldest is null)
+                {
+                    return;
+                }
+
+                if (_entries.TryRemove(new KeyValuePair<byte[], CachedDataKey>(oldest.WrappedKey, oldest)))
+                {
+                    oldest.Key.Release();
+                    Interlocked.Increment(ref _evictions);
+                }
+            }
+        }
+    }
+}

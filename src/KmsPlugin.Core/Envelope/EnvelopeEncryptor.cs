@@ -1,0 +1,245 @@
+using System.Security.Cryptography;
+using System.Text;
+using KmsPlugin.Core.Errors;
+using KmsPlugin.Core.Keys;
+
+namespace KmsPlugin.Core.Envelope;
+
+/// <summary>
+/// Seals and opens plugin envelopes. The hot paths (encrypt with the active DEK, decrypt with a
+/// cached DEK) never call the root-key provider; only DEK rotation and cache misses do.
+/// </summary>
+internal sealed class EnvelopeEncryptor : IDisposable
+{
+    private readonly IKeyEncryptionKeyProvider _provider;
+    private readonly DataEncryptionKeyRotationPolicy _rotation;
+    private readonly TimeProvider _time;
+    private readonly DataEncryptionKeyCache _cache;
+    private readonly SemaphoreSlim _rotationLock = new(1, 1);
+    private ActiveDataKey? _active;
+    private long _rotations;
+
+    public EnvelopeEncryptor(IKeyEncryptionKeyProvider provider, EnvelopeOptions options, TimeProvider time)
+    {
+        var problems = options.Validate();
+        if (problems.Count > 0)
+        {
+            throw new ArgumentException(string.Join("; ", problems), nameof(options));
+        }
+
+        _provider = provider;
+        _rotation = options.Rotation;
+        _time = time;
+        _cache = new DataEncryptionKeyCache(options.DataKeyCacheCapacity);
+    }
+
+    public DataEncryptionKeyCache Cache => _cache;
+
+    public long DataKeyRotations => Interlocked.Read(ref _rotations);
+
+    public IKeyEncryptionKeyProvider Provider => _provider;
+
+    public ValueTask<byte[]> EncryptAsync(ReadOnlyMemory<byte> plaintext, CancellationToken cancellationToken)
+    {
+        var active = Volatile.Read(ref _active);
+        if (active is not null && TrySealWith(active, plaintext.Span, out var envelope))
+        {
+            return ValueTask.FromResult(envelope);
+        }
+
+        return EncryptAfterRotationAsync(active, plaintext, cancellationToken);
+    }
+
+    public ValueTask<byte[]> DecryptAsync(ReadOnlyMemory<byte> envelope, CancellationToken cancellationToken)
+    {
+        var parts = EnvelopeFormat.Parse(envelope.Span);
+        var entry = _cache.TryAcquire(parts.WrappedKey);
+        if (entry is null)
+        {
+            return DecryptAfterUnwrapAsync(envelope, cancellationToken);
+        }
+
+        try
+        {
+            return ValueTask.FromResult(Open(entry, envelope.Span));
+        }
+        finally
+        {
+            entry.Key.Release();
+        }
+    }
+
+    /// <summary>The root key id in an envelope's header, read without decrypting anything.</summary>
+    public static string ReadRootKeyId(ReadOnlySpan<byte> envelope) =>
+        Encoding.ASCII.GetString(EnvelopeFormat.Parse(envelope).KeyId);
+
+    public void Dispose()
+    {
+        Interlocked.Exchange(ref _active, null)?.Key.Release();
+        _cache.Dispose();
+        _rotationLock.Dispose();
+    }
+
+    private bool TrySealWith(ActiveDataKey active, ReadOnlySpan<byte> plaintext, out byte[] envelope)
+    {
+        envelope = [];
+        var primaryChanged = !ReferenceEquals(active.RootKey, _provider.Primary);
+        var uses = Interlocked.Increment(ref active.Uses);
+        if (_rotation.MustRotate(uses, _time.GetElapsedTime(active.CreatedTimestamp), primaryChanged) || !active.Key.TryAcquire())
+        {
+            return false;
+        }
+
+        try
+        {
+            var header = active.Header;
+            var output = new byte[EnvelopeFormat.SealedLength(header.Length, plaintext.Length)];
+            header.CopyTo(output, 0);
+            var nonce = output.AsSpan(header.Length, EnvelopeFormat.NonceSize);
+            RandomNumberGenerator.Fill(nonce);
+            var ciphertext = output.AsSpan(header.Length + EnvelopeFormat.NonceSize, plaintext.Length);
+            active.Key.Seal(nonce, plaintext, ciphertext, output.AsSpan(output.Length - EnvelopeFormat.TagSize), header);
+            envelope = output;
+            return true;
+        }
+        finally
+        {
+            active.Key.Release();
+        }
+    }
+
+    private async ValueTask<byte[]> EncryptAfterRotationAsync(ActiveDataKey? stale, ReadOnlyMemory<byte> plaintext, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            await RotateAsync(stale, cancellationToken).ConfigureAwait(false);
+            var active = Volatile.Read(ref _active)!;
+            if (TrySealWith(active, plaintext.Span, out var envelope))
+            {
+                return envelope;
+            }
+
+            stale = active;
+        }
+    }
+
+    private async Task RotateAsync(ActiveDataKey? stale, CancellationToken cancellationToken)
+    {
+        await _rotationLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (!ReferenceEquals(Volatile.Read(ref _active), stale))
+            {
+                return;
+            }
+
+            var rootKey = _provider.Primary;
+            var context = EnvelopeFormat.BuildWrapContext(rootKey.Id);
+            var keyBytes = RandomNumberGenerator.GetBytes(DataEncryptionKey.KeySize);
+            byte[] wrapped;
+            try
+            {
+                wrapped = await rootKey.WrapAsync(keyBytes, context, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                CryptographicOperations.ZeroMemory(keyBytes);
+                throw;
+            }
+
+            var key = new DataEncryptionKey(keyBytes);
+            var header = EnvelopeFormat.BuildHeader(context, wrapped);
+            _cache.Add(wrapped, rootKey.Id, key);
+            var previous = Interlocked.Exchange(ref _active, new ActiveDataKey(key, rootKey, header, _time.GetTimestamp()));
+            previous?.Key.Release();
+            Interlocked.Increment(ref _rotations);
+        }
+        finally
+        {
+            _rotationLock.Release();
+        }
+    }
+
+    private async ValueTask<byte[]> DecryptAfterUnwrapAsync(ReadOnlyMemory<byte> envelope, CancellationToken cancellationToken)
+    {
+        var (rootKeyId, wrapped, context) = ReadKeyReference(envelope.Span);
+        var rootKey = _provider.GetForDecrypt(rootKeyId);
+        var entry = await _cache.AcquireOrUnwrapAsync(
+            wrapped,
+            rootKeyId,
+            wrappedKey => UnwrapAsync(rootKey, wrappedKey, context),
+            cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return Open(entry, envelope.Span);
+        }
+        finally
+        {
+            entry.Key.Release();
+        }
+    }
+
+    private static (string RootKeyId, ReadOnlyMemory<byte> WrappedKey, byte[] Context) ReadKeyReference(ReadOnlySpan<byte> envelope)
+    {
+        var parts = EnvelopeFormat.Parse(envelope);
+        return (Encoding.ASCII.GetString(parts.KeyId), parts.WrappedKey.ToArray(), parts.WrapContext.ToArray());
+    }
+
+    private static async ValueTask<DataEncryptionKey> UnwrapAsync(IKeyEncryptionKey rootKey, byte[] wrappedKey, byte[] context)
+    {
+        var buffer = new byte[Math.Max(wrappedKey.Length, DataEncryptionKey.KeySize)];
+        try
+        {
+            // Not the caller's token: other callers may be waiting on this same unwrap.
+            var written = await rootKey.UnwrapAsync(wrappedKey, context, buffer, CancellationToken.None).ConfigureAwait(false);
+            if (written != DataEncryptionKey.KeySize)
+            {
+                throw KmsException.CiphertextRejected("wrapped data key has the wrong length");
+            }
+
+            return new DataEncryptionKey(buffer.AsSpan(0, DataEncryptionKey.KeySize).ToArray());
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(buffer);
+        }
+    }
+
+    private byte[] Open(CachedDataKey entry, ReadOnlySpan<byte> envelope)
+    {
+        var parts = EnvelopeFormat.Parse(envelope);
+        if (!AsciiEquals(parts.KeyId, entry.RootKeyId))
+        {
+            throw KmsException.CiphertextRejected("authentication failed");
+        }
+
+        // Throws when the root key has been disabled since the DEK was cached.
+        _provider.GetForDecrypt(entry.RootKeyId);
+
+        var plaintext = new byte[parts.Ciphertext.Length];
+        if (!entry.Key.TryOpen(parts.Nonce, parts.Ciphertext, parts.Tag, plaintext, parts.Header))
+        {
+            throw KmsException.CiphertextRejected("authentication failed");
+        }
+
+        return plaintext;
+    }
+
+    private static bool AsciiEquals(ReadOnlySpan<byte> bytes, string text)
+    {
+        if (bytes.Length != text.Length)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < bytes.Length; i++)
+        {
+            if (bytes[i] != text[i])
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,108 @@
+using System.Security.Cryptography;
+using KmsPlugin.Core.Errors;
+using KmsPlugin.Core.Keys;
+
+namespace KmsPlugin.Core.Tests.Envelope;
+
+/// <summary>
+/// Root keys for engine tests that count every root-key call, so a test can prove the hot path
+/// makes none. Unwraps can be held at a gate to prove concurrent misses share one call.
+/// </summary>
+internal sealed class CountingKeyProvider : IKeyEncryptionKeyProvider
+{
+    private readonly Dictionary<string, CountingKey> _keys = new();
+    private readonly HashSet<string> _disabled = new();
+
+    public CountingKeyProvider(string primaryId = "kek-test-1")
+    {
+        Primary = Add(primaryId);
+    }
+
+    public string Name => "counting";
+
+    public IKeyEncryptionKey Primary { get; private set; }
+
+    public int Wraps => _keys.Values.Sum(k => k.Wraps);
+
+    public int Unwraps => _keys.Values.Sum(k => k.Unwraps);
+
+    public TaskCompletionSource? UnwrapGate { get; set; }
+
+    public CountingKey Add(string id)
+    {
+        var key = new CountingKey(id, this);
+        _keys.Add(id, key);
+        return key;
+    }
+
+    public void Promote(string id) => Primary = _keys[id];
+
+    public void Disable(string id) => _disabled.Add(id);
+
+    public IKeyEncryptionKey GetForDecrypt(string keyId)
+    {
+        if (!_keys.TryGetValue(keyId, out var key))
+        {
+            throw KmsException.UnknownKey(keyId);
+        }
+
+        if (_disabled.Contains(keyId))
+        {
+            throw new KmsException(KmsErrorKind.KeyUnavailable, $"root key \"{keyId}\" is disabled");
+        }
+
+        return key;
+    }
+
+    internal sealed class CountingKey : IKeyEncryptionKey
+    {
+        private readonly byte[] _material = RandomNumberGenerator.GetBytes(32);
+        private readonly CountingKeyProvider _owner;
+        private int _wraps;
+        private int _unwraps;
+
+        public CountingKey(string id, CountingKeyProvider owner)
+        {
+            Id = id;
+            _owner = owner;
+        }
+
+        public string Id { get; }
+
+        public int Wraps => _wraps;
+
+        public int Unwraps => _unwraps;
+
+        public ValueTask<byte[]> WrapAsync(ReadOnlyMemory<byte> dataKey, ReadOnlyMemory<byte> context, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _wraps);
+            using var gcm = new AesGcm(_material, 16);
+            var wrapped = new byte[12 + dataKey.Length + 16];
+            RandomNumberGenerator.Fill(wrapped.AsSpan(0, 12));
+            gcm.Encrypt(wrapped.AsSpan(0, 12), dataKey.Span, wrapped.AsSpan(12, dataKey.Length), wrapped.AsSpan(^16), context.Span);
+            return ValueTask.FromResult(wrapped);
+        }
+
+        public async ValueTask<int> UnwrapAsync(ReadOnlyMemory<byte> wrappedKey, ReadOnlyMemory<byte> context, Memory<byte> destination, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _unwraps);
+            if (_owner.UnwrapGate is { } gate)
+            {
+                await gate.Task;
+            }
+
+            using var gcm = new AesGcm(_material, 16);
+            var length = wrappedKey.Length - 28;
+            try
+            {
+                gcm.Decrypt(wrappedKey.Span[..12], wrappedKey.Span[12..^16], wrappedKey.Span[^16..], destination.Span[..length], context.Span);
+            }
+            catch (AuthenticationTagMismatchException)
+            {
+                throw KmsException.CiphertextRejected("data key unwrap failed");
+            }
+
+            return length;
+        }
+    }
+}
