@@ -49,7 +49,7 @@ type options struct {
 func main() {
 	var o options
 	flag.StringVar(&o.socket, "socket", "", "plugin socket: a path, @abstract, or unix:///path (required)")
-	flag.StringVar(&o.authority, "authority", "raw", "`:authority` to send: raw (grpc-go 1.33 default = socket path, like kube-apiserver v1), percent (path with every '/' as %2F, like newer grpc-go), localhost (like kube-apiserver v2 >= 1.32)")
+	flag.StringVar(&o.authority, "authority", "raw", "which `mode` of :authority to send: raw (grpc-go 1.33 default = socket path, like kube-apiserver v1), percent (path with every '/' as %2F, like newer grpc-go), localhost (like kube-apiserver v2 >= 1.32)")
 	flag.StringVar(&o.mode, "mode", "check", "check | load | bad")
 	flag.DurationVar(&o.timeout, "timeout", 3*time.Second, "per-RPC deadline (kube-apiserver's default KMS timeout is 3s)")
 	flag.IntVar(&o.concurrency, "concurrency", 4, "load: number of concurrent workers")
@@ -277,7 +277,7 @@ type loadResult struct {
 	Authority       string  `json:"authority"`        // -authority mode: raw|percent|localhost
 	AuthorityHeader string  `json:"authority_header"` // the :authority value actually sent
 	Concurrency     int     `json:"concurrency"`
-	Calls           int64   `json:"calls"` // round trips attempted (Encrypt+Decrypt), incl. failed
+	Calls           int64   `json:"calls"` // round trips attempted (Encrypt+Decrypt), incl. failed; 0 if Version failed
 	Seconds         float64 `json:"seconds"`
 	CallsPerSecond  float64 `json:"calls_per_second"` // successful round trips per second
 	P50Ms           float64 `json:"p50_ms"`           // over successful round trips
@@ -288,7 +288,9 @@ type loadResult struct {
 
 func runLoad(c *client, o options, authority string) error {
 	if _, err := c.version(); err != nil {
-		return err
+		// Still emit the result object so a caller parsing -json sees why nothing ran.
+		return reportLoad(o, loadResult{Authority: o.authority, AuthorityHeader: authority,
+			Concurrency: o.concurrency, Errors: 1, FirstError: err.Error()})
 	}
 
 	var (
@@ -352,7 +354,10 @@ func runLoad(c *client, o options, authority string) error {
 	if s, ok := firstErr.Load().(string); ok {
 		r.FirstError = s
 	}
+	return reportLoad(o, r)
+}
 
+func reportLoad(o options, r loadResult) error {
 	if o.jsonOut {
 		out, _ := json.Marshal(r)
 		fmt.Println(string(out))
@@ -360,8 +365,11 @@ func runLoad(c *client, o options, authority string) error {
 		fmt.Printf("authority=%s (%q) concurrency=%d round_trips=%d seconds=%.3f round_trips/s=%.1f p50=%.3fms p99=%.3fms errors=%d\n",
 			r.Authority, r.AuthorityHeader, r.Concurrency, r.Calls, r.Seconds, r.CallsPerSecond, r.P50Ms, r.P99Ms, r.Errors)
 	}
-	if errCount > 0 {
-		return fmt.Errorf("%d of %d round trips failed; first: %s", errCount, calls, r.FirstError)
+	if r.Calls == 0 && r.Errors > 0 {
+		return errors.New(r.FirstError)
+	}
+	if r.Errors > 0 {
+		return fmt.Errorf("%d of %d round trips failed; first: %s", r.Errors, r.Calls, r.FirstError)
 	}
 	return nil
 }
