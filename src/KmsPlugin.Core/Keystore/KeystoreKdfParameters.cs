@@ -1,0 +1,87 @@
+using System.Security.Cryptography;
+using Org.BouncyCastle.Crypto.Generators;
+using Org.BouncyCastle.Crypto.Parameters;
+
+namespace KmsPlugin.Core.Keystore;
+
+/// <summary>Argon2id (version 0x13) cost parameters, stored in the keystore header.</summary>
+internal sealed record KeystoreKdfParameters(int MemoryKiB, int Iterations, int Parallelism)
+{
+    public const string Algorithm = "argon2id";
+    public const int Argon2Version = 0x13;
+    public const int SaltSize = 16;
+
+    // Upper bounds for what a file may ask for, so a planted file cannot make Load allocate or spin without limit.
+    public const int MaxMemoryKiB = 4 * 1024 * 1024;
+    public const int MaxIterations = 64;
+    public const int MaxParallelism = 16;
+
+    /// <summary>64 MiB, 3 passes, 1 lane.</summary>
+    public static KeystoreKdfParameters Default { get; } = new(64 * 1024, 3, 1);
+
+    /// <summary>
+    /// The floor outside tests: OWASP's minimum Argon2id configuration (19 MiB, 2 passes, 1 lane).
+    /// Each parameter is checked on its own; trading memory for passes below the floor is refused.
+    /// </summary>
+    public static KeystoreKdfParameters Minimum { get; } = new(19 * 1024, 2, 1);
+
+    public bool IsBelowMinimum =>
+        MemoryKiB < Minimum.MemoryKiB || Iterations < Minimum.Iterations || Parallelism < Minimum.Parallelism;
+
+    /// <summary>Null when usable, else why not.</summary>
+    public string? Problem(bool allowBelowMinimum)
+    {
+        if (Parallelism is < 1 or > MaxParallelism)
+        {
+            return $"argon2id parallelism {Parallelism} is outside 1..{MaxParallelism}";
+        }
+
+        if (Iterations is < 1 or > MaxIterations)
+        {
+            return $"argon2id iterations {Iterations} is outside 1..{MaxIterations}";
+        }
+
+        if (MemoryKiB < 8 * Parallelism || MemoryKiB > MaxMemoryKiB)
+        {
+            return $"argon2id memory {MemoryKiB} KiB is outside {8 * Parallelism}..{MaxMemoryKiB} KiB";
+        }
+
+        if (!allowBelowMinimum && IsBelowMinimum)
+        {
+            return $"argon2id parameters (memory {MemoryKiB} KiB, iterations {Iterations}, parallelism {Parallelism}) are below the minimum " +
+                $"(memory {Minimum.MemoryKiB} KiB, iterations {Minimum.Iterations}, parallelism {Minimum.Parallelism})";
+        }
+
+        return null;
+    }
+
+    /// <summary>Derives a 32-byte key into <paramref name="destination"/>.</summary>
+    public void DeriveKey(ReadOnlySpan<byte> passphrase, ReadOnlySpan<byte> salt, Span<byte> destination)
+    {
+        var parameters = new Argon2Parameters.Builder(Argon2Parameters.Argon2id)
+            .WithVersion(Argon2Version)
+            .WithMemoryAsKB(MemoryKiB)
+            .WithIterations(Iterations)
+            .WithParallelism(Parallelism)
+            .WithSalt(salt.ToArray())
+            .Build();
+
+        // BouncyCastle wants arrays; these copies are pinned and zeroed as soon as it is done.
+        var password = GC.AllocateArray<byte>(passphrase.Length, pinned: true);
+        var output = GC.AllocateArray<byte>(destination.Length, pinned: true);
+        try
+        {
+            passphrase.CopyTo(password);
+            var generator = new Argon2BytesGenerator();
+            generator.Init(parameters);
+            generator.GenerateBytes(password, output);
+            output.CopyTo(destination);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(password);
+            CryptographicOperations.ZeroMemory(output);
+            parameters.Clear();
+        }
+    }
+}

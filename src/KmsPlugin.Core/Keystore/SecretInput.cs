@@ -1,0 +1,84 @@
+using System.Security.Cryptography;
+using System.Text;
+using KmsPlugin.Core.Errors;
+
+namespace KmsPlugin.Core.Keystore;
+
+/// <summary>
+/// Reads a passphrase from a file or an environment variable (never argv). One trailing newline
+/// ("\n" or "\r\n") is stripped, so <c>echo secret &gt; file</c> works; an empty passphrase is refused.
+/// The caller owns the returned array and zeroes it.
+/// </summary>
+internal static class SecretInput
+{
+    public const int MaxPassphraseBytes = 64 * 1024;
+
+    public static byte[] ReadPassphraseFile(string path)
+    {
+        byte[] raw;
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+            if (stream.Length > MaxPassphraseBytes)
+            {
+                throw Failure($"passphrase file \"{path}\" is larger than {MaxPassphraseBytes} bytes");
+            }
+
+            raw = GC.AllocateArray<byte>((int)stream.Length, pinned: true);
+            stream.ReadExactly(raw);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw Failure($"cannot read passphrase file \"{path}\": {e.GetType().Name}", e);
+        }
+
+        try
+        {
+            return Trim(raw, $"passphrase file \"{path}\"");
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(raw);
+        }
+    }
+
+    /// <remarks>The variable's string value cannot be zeroed; prefer a file where that matters.</remarks>
+    public static byte[] ReadPassphraseEnvironment(string variable)
+    {
+        var value = Environment.GetEnvironmentVariable(variable) ?? throw Failure($"environment variable {variable} is not set");
+        var raw = GC.AllocateArray<byte>(Encoding.UTF8.GetByteCount(value), pinned: true);
+        try
+        {
+            Encoding.UTF8.GetBytes(value, raw);
+            return Trim(raw, $"environment variable {variable}");
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(raw);
+        }
+    }
+
+    internal static byte[] Trim(ReadOnlySpan<byte> raw, string source)
+    {
+        if (raw.EndsWith("\r\n"u8))
+        {
+            raw = raw[..^2];
+        }
+        else if (raw.EndsWith("\n"u8))
+        {
+            raw = raw[..^1];
+        }
+
+        if (raw.IsEmpty)
+        {
+            throw Failure($"{source} holds an empty passphrase");
+        }
+
+        var passphrase = GC.AllocateArray<byte>(raw.Length, pinned: true);
+        raw.CopyTo(passphrase);
+        return passphrase;
+    }
+
+    private static KmsException Failure(string message, Exception? inner = null) =>
+        new(KmsErrorKind.ProviderUnavailable, message, inner);
+}

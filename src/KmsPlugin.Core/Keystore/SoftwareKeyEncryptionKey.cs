@@ -1,0 +1,133 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using KmsPlugin.Core.Crypto;
+using KmsPlugin.Core.Errors;
+using KmsPlugin.Core.Keys;
+
+namespace KmsPlugin.Core.Keystore;
+
+/// <summary>
+/// A software root key (KEK): wraps DEKs with AES-256-GCM, wrapped = nonce (12) | ciphertext | tag (16),
+/// with the caller's context as AAD.
+/// </summary>
+internal sealed class SoftwareKeyEncryptionKey : IKeyEncryptionKey, IDisposable
+{
+    public const int KeySize = 32;
+
+    // AesGcm is not safe for concurrent use, so each call rents its own instance; a few are kept to
+    // avoid re-creating the OpenSSL context on every call.
+    private static readonly int MaxPooled = Math.Max(2, Environment.ProcessorCount);
+
+    private readonly byte[] material;
+    private readonly ConcurrentQueue<AesGcm> pool = new();
+    private volatile bool disposed;
+
+    public SoftwareKeyEncryptionKey(string id, ReadOnlySpan<byte> keyMaterial)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        if (keyMaterial.Length != KeySize)
+        {
+            throw new ArgumentException($"root key material must be {KeySize} bytes", nameof(keyMaterial));
+        }
+
+        Id = id;
+        material = GC.AllocateArray<byte>(KeySize, pinned: true);
+        keyMaterial.CopyTo(material);
+    }
+
+    public string Id { get; }
+
+    public ValueTask<byte[]> WrapAsync(ReadOnlyMemory<byte> dataKey, ReadOnlyMemory<byte> context, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var aes = Rent();
+        try
+        {
+            return ValueTask.FromResult(AesGcmSealer.Seal(aes, dataKey.Span, context.Span));
+        }
+        finally
+        {
+            Return(aes);
+        }
+    }
+
+    public ValueTask<int> UnwrapAsync(ReadOnlyMemory<byte> wrappedKey, ReadOnlyMemory<byte> context, Memory<byte> destination, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var length = AesGcmSealer.PlaintextLength(wrappedKey.Length);
+        if (length < 0)
+        {
+            throw KmsException.CiphertextRejected("wrapped key is truncated");
+        }
+
+        if (destination.Length < length)
+        {
+            throw new ArgumentException($"destination holds {destination.Length} bytes, the wrapped key needs {length}", nameof(destination));
+        }
+
+        var aes = Rent();
+        try
+        {
+            if (!AesGcmSealer.TryOpen(aes, wrappedKey.Span, context.Span, destination.Span[..length]))
+            {
+                throw KmsException.CiphertextRejected("authentication failed");
+            }
+        }
+        finally
+        {
+            Return(aes);
+        }
+
+        return ValueTask.FromResult(length);
+    }
+
+    /// <summary>True when <paramref name="other"/> is the same key material, compared in constant time.</summary>
+    internal bool HasMaterial(ReadOnlySpan<byte> other)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        return CryptographicOperations.FixedTimeEquals(material, other);
+    }
+
+    public void Dispose()
+    {
+        if (disposed)
+        {
+            return;
+        }
+
+        disposed = true;
+        Drain();
+        CryptographicOperations.ZeroMemory(material);
+    }
+
+    private AesGcm Rent()
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        return pool.TryDequeue(out var aes) ? aes : new AesGcm(material, AesGcmSealer.TagSize);
+    }
+
+    private void Return(AesGcm aes)
+    {
+        if (disposed || pool.Count >= MaxPooled)
+        {
+            aes.Dispose();
+            return;
+        }
+
+        pool.Enqueue(aes);
+
+        // Dispose may have drained the pool between the check above and the enqueue.
+        if (disposed)
+        {
+            Drain();
+        }
+    }
+
+    private void Drain()
+    {
+        while (pool.TryDequeue(out var aes))
+        {
+            aes.Dispose();
+        }
+    }
+}

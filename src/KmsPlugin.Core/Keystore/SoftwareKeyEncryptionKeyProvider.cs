@@ -1,0 +1,169 @@
+using KmsPlugin.Core.Errors;
+using KmsPlugin.Core.Keys;
+
+namespace KmsPlugin.Core.Keystore;
+
+/// <summary>
+/// The "software" root-key provider over a loaded <see cref="Keystore"/>. It copies the material of
+/// every usable key into its own <see cref="SoftwareKeyEncryptionKey"/> instances, so the keystore can
+/// be disposed right after construction. <see cref="Reload"/> swaps in a newly loaded ring atomically.
+/// </summary>
+internal sealed class SoftwareKeyEncryptionKeyProvider : IKeyEncryptionKeyProvider, IDisposable
+{
+    public const string ProviderName = "software";
+
+    private readonly TimeProvider timeProvider;
+    private readonly object reloadGate = new();
+
+    // Keys that left the ring (disabled, or absent from a reloaded file). In-flight calls may still
+    // hold them, so they are disposed with the provider rather than at the swap.
+    private readonly List<SoftwareKeyEncryptionKey> dropped = [];
+    private volatile Snapshot current;
+    private bool disposed;
+
+    public SoftwareKeyEncryptionKeyProvider(Keystore keystore, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(keystore);
+        this.timeProvider = timeProvider ?? TimeProvider.System;
+        current = keystore.WithRing(ring => Snapshot.Build(ring, previous: null));
+    }
+
+    /// <summary>A provider over a random in-memory primary key, for <c>serve --dev</c>. Nothing touches disk.</summary>
+    public static SoftwareKeyEncryptionKeyProvider CreateDevelopment(TimeProvider? timeProvider = null)
+    {
+        using var keystore = Keystore.CreateInMemory(new KeystoreOptions { TimeProvider = timeProvider ?? TimeProvider.System });
+        return new SoftwareKeyEncryptionKeyProvider(keystore, timeProvider);
+    }
+
+    public string Name => ProviderName;
+
+    /// <summary>Throws <see cref="KmsErrorKind.KeyUnavailable"/> once the primary has expired.</summary>
+    public IKeyEncryptionKey Primary
+    {
+        get
+        {
+            var snapshot = current;
+            var info = snapshot.PrimaryInfo;
+            if (info.IsExpiredAt(timeProvider.GetUtcNow()))
+            {
+                throw new KmsException(KmsErrorKind.KeyUnavailable,
+                    $"root key \"{info.Id}\" expired at {KeyRing.FormatTime(info.ExpiresAt!.Value)}; promote a new root key");
+            }
+
+            return snapshot.PrimaryKey;
+        }
+    }
+
+    /// <summary>The ring as last loaded, without material (for status output and logs).</summary>
+    public IReadOnlyList<KeystoreKeyInfo> Keys => current.Infos;
+
+    /// <summary>Primary or decrypt-only keys, expired or not: data wrapped before the expiry stays readable.</summary>
+    public IKeyEncryptionKey GetForDecrypt(string keyId)
+    {
+        ArgumentNullException.ThrowIfNull(keyId);
+        var snapshot = current;
+        if (!snapshot.ById.TryGetValue(keyId, out var slot))
+        {
+            throw KmsException.UnknownKey(keyId);
+        }
+
+        return slot.Key ?? throw new KmsException(KmsErrorKind.KeyUnavailable, $"root key \"{keyId}\" is disabled");
+    }
+
+    /// <summary>
+    /// Swaps in the ring of a newly loaded <paramref name="keystore"/>. Keys whose id persists keep
+    /// their instance (so <see cref="Primary"/> stays reference-equal unless the primary moved). A key
+    /// id whose material differs is refused: ids are never reused, so that is a different keystore.
+    /// </summary>
+    public void Reload(Keystore keystore)
+    {
+        ArgumentNullException.ThrowIfNull(keystore);
+        lock (reloadGate)
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            var previous = current;
+            var next = keystore.WithRing(ring => Snapshot.Build(ring, previous));
+            current = next;
+            var kept = next.ById.Values.Select(s => s.Key).OfType<SoftwareKeyEncryptionKey>().ToHashSet();
+            dropped.AddRange(previous.ById.Values.Select(s => s.Key).OfType<SoftwareKeyEncryptionKey>().Where(k => !kept.Contains(k)));
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (reloadGate)
+        {
+            if (disposed)
+            {
+                return;
+            }
+
+            disposed = true;
+            foreach (var key in current.ById.Values.Select(s => s.Key).OfType<SoftwareKeyEncryptionKey>().Concat(dropped))
+            {
+                key.Dispose();
+            }
+        }
+    }
+
+    private sealed record Slot(KeystoreKeyInfo Info, SoftwareKeyEncryptionKey? Key);
+
+    private sealed class Snapshot
+    {
+        private Snapshot(Dictionary<string, Slot> byId, KeystoreKeyInfo primaryInfo, IReadOnlyList<KeystoreKeyInfo> infos)
+        {
+            ById = byId;
+            PrimaryInfo = primaryInfo;
+            PrimaryKey = byId[primaryInfo.Id].Key!;
+            Infos = infos;
+        }
+
+        public Dictionary<string, Slot> ById { get; }
+
+        public KeystoreKeyInfo PrimaryInfo { get; }
+
+        public SoftwareKeyEncryptionKey PrimaryKey { get; }
+
+        public IReadOnlyList<KeystoreKeyInfo> Infos { get; }
+
+        public static Snapshot Build(KeyRing ring, Snapshot? previous)
+        {
+            var byId = new Dictionary<string, Slot>(StringComparer.Ordinal);
+            var created = new List<SoftwareKeyEncryptionKey>();
+            try
+            {
+                foreach (var entry in ring.Entries)
+                {
+                    SoftwareKeyEncryptionKey? key = null;
+                    if (entry.State != KeyState.Disabled)
+                    {
+                        key = previous?.ById.GetValueOrDefault(entry.Id)?.Key;
+                        if (key is null)
+                        {
+                            key = new SoftwareKeyEncryptionKey(entry.Id, entry.Material);
+                            created.Add(key);
+                        }
+                        else if (!key.HasMaterial(entry.Material))
+                        {
+                            throw new KmsException(KmsErrorKind.ProviderUnavailable,
+                                $"root key \"{entry.Id}\" has different material in the reloaded keystore; refusing to reload");
+                        }
+                    }
+
+                    byId.Add(entry.Id, new Slot(entry.Info, key));
+                }
+
+                return new Snapshot(byId, ring.Primary.Info, ring.Describe());
+            }
+            catch
+            {
+                foreach (var key in created)
+                {
+                    key.Dispose();
+                }
+
+                throw;
+            }
+        }
+    }
+}
