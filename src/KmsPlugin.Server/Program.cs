@@ -1,6 +1,17 @@
+using System.CommandLine;
+using KmsPlugin.Server.Cli;
+
 namespace KmsPlugin.Server;
 
 internal static class Program
 {
-    public static int Main(string[] args) => 0;
+    public static Task<int> Main(string[] args) => BuildCommandLine().Parse(args).InvokeAsync();
+
+    public static RootCommand BuildCommandLine() => new("kms-plugin: Kubernetes KMS encryption provider with root keys you control")
+    {
+        ServeCommand.Create(),
+        KeystoreCommand.Create(),
+        StatusCommand.Create(),
+        VersionCommand.Create(),
+    };
 }

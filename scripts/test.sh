@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs what the tests need (Debian packages for the kube-apiserver-like Go client), builds
+# that client, then runs every test. Used by developers and by CI (.ci/run) alike.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(golang-go golang-google-grpc-dev golang-github-golang-protobuf-1-5-dev
+          protoc-gen-go protoc-gen-go-grpc protobuf-compiler)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "==> installing Debian packages: ${missing[*]}"
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v dotnet >/dev/null 2>&1; then
+  echo "error: the .NET SDK 10 is not installed (https://learn.microsoft.com/dotnet/core/install/linux-debian)" >&2
+  exit 1
+fi
+
+echo "==> building the Go client that dials like kube-apiserver"
+scripts/build-go-client.sh .build/bin/kms-goclient
+export KMS_PLUGIN_GO_CLIENT="$PWD/.build/bin/kms-goclient"
+
+echo "==> dotnet test"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+set +e
+dotnet test KmsPlugin.sln -c Release --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+
+# One closing line over all test assemblies, in the plain form CI reads.
+passed=$(grep -Eo 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+failed=$(grep -Eo 'Failed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+skipped=$(grep -Eo 'Skipped: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+echo "${passed} passed, ${failed} failed, ${skipped} skipped"
+if [ "$status" -eq 0 ] && [ "$passed" -eq 0 ]; then
+  echo "error: no test ran" >&2
+  exit 1
+fi
+exit "$status"

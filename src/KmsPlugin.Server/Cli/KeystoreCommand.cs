@@ -1,0 +1,153 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+using KmsPlugin.Core.Errors;
+using KmsPlugin.Core.Keystore;
+
+namespace KmsPlugin.Server.Cli;
+
+/// <summary>
+/// Keystore verbs. None deletes a key: `retire` disables one (reversible with `enable`), so a
+/// mistaken command can never make data unreadable for good.
+/// </summary>
+internal static class KeystoreCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("keystore", "Manage the software root keys (KEKs) in a keystore file");
+        command.Subcommands.Add(Verb("init", "Create a keystore with one primary root key", withExpiry: true, run: (path, passphrase, _, expiry) =>
+        {
+            using var keystore = Keystore.Create(path, passphrase, primaryExpiresAt: expiry);
+            return [keystore.PrimaryKey];
+        }));
+        command.Subcommands.Add(Verb("list", "List the root keys (never their material)", withExpiry: false, run: (path, passphrase, _, _) =>
+        {
+            using var keystore = Keystore.Load(path, passphrase);
+            return keystore.ListKeys();
+        }));
+        command.Subcommands.Add(Verb("add", "Add a new decrypt-only root key; promote it once every node has the keystore", withExpiry: true, run: (path, passphrase, _, expiry) =>
+        {
+            using var keystore = Keystore.Load(path, passphrase);
+            return [keystore.AddKey(expiry)];
+        }));
+        command.Subcommands.Add(IdVerb("promote", "Make a root key primary; the old primary becomes decrypt-only", (k, id) => k.Promote(id)));
+        command.Subcommands.Add(IdVerb("retire", "Disable a decrypt-only root key (kept, refused for every use)", (k, id) => k.Retire(id)));
+        command.Subcommands.Add(IdVerb("enable", "Turn a disabled root key back into a decrypt-only one", (k, id) => k.Enable(id)));
+        return command;
+    }
+
+    private static Command IdVerb(string name, string description, Func<Keystore, string, KeystoreKeyInfo> change)
+    {
+        var id = new Argument<string>("id") { Description = "Root key id, as `keystore list` shows it" };
+        var command = Verb(name, description, withExpiry: false, id, (path, passphrase, parse, _) =>
+        {
+            using var keystore = Keystore.Load(path, passphrase);
+            change(keystore, parse.GetValue(id)!);
+            return keystore.ListKeys();
+        });
+        return command;
+    }
+
+    private static Command Verb(string name, string description, bool withExpiry, Func<string, byte[], ParseResult, DateTimeOffset?, IReadOnlyList<KeystoreKeyInfo>> run) =>
+        Verb(name, description, withExpiry, null, run);
+
+    private static Command Verb(string name, string description, bool withExpiry, Argument<string>? argument, Func<string, byte[], ParseResult, DateTimeOffset?, IReadOnlyList<KeystoreKeyInfo>> run)
+    {
+        var keystore = CommonOptions.Keystore();
+        var passphraseFile = CommonOptions.PassphraseFile();
+        var json = new Option<bool>("--json") { Description = "Print the keys as JSON" };
+        var expires = new Option<string?>("--expires") { Description = "Expiry of the new key, ISO 8601 (e.g. 2027-06-30T00:00:00Z)" };
+        var command = new Command(name, description) { keystore, passphraseFile, json };
+        if (argument is not null)
+        {
+            command.Arguments.Add(argument);
+        }
+
+        if (withExpiry)
+        {
+            command.Options.Add(expires);
+        }
+
+        command.SetAction(parse =>
+        {
+            var output = parse.InvocationConfiguration.Output;
+            var error = parse.InvocationConfiguration.Error;
+            var problems = new List<string>();
+            var path = parse.GetValue(keystore);
+            if (path is null)
+            {
+                problems.Add($"give --keystore (or {EnvironmentVariables.Keystore})");
+            }
+
+            DateTimeOffset? expiry = null;
+            if (parse.GetValue(expires) is { } text)
+            {
+                if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
+                {
+                    expiry = parsed.ToUniversalTime();
+                }
+                else
+                {
+                    problems.Add($"--expires {text}: not an ISO 8601 time such as 2027-06-30T00:00:00Z");
+                }
+            }
+
+            var passphrase = PassphraseSource.Read(parse.GetValue(passphraseFile), problems);
+            if (problems.Count > 0)
+            {
+                foreach (var problem in problems)
+                {
+                    error.WriteLine($"kms-plugin keystore {name}: {problem}");
+                }
+
+                return 2;
+            }
+
+            try
+            {
+                var keys = run(Path.GetFullPath(path!), passphrase!, parse, expiry);
+                Print(output, keys, parse.GetValue(json));
+                return 0;
+            }
+            catch (Exception ex) when (ex is KmsException or InvalidOperationException or ArgumentException or IOException or UnauthorizedAccessException)
+            {
+                error.WriteLine($"kms-plugin keystore {name}: {ex.Message}");
+                return 1;
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(passphrase);
+            }
+        });
+        return command;
+    }
+
+    private static void Print(TextWriter output, IReadOnlyList<KeystoreKeyInfo> keys, bool json)
+    {
+        if (json)
+        {
+            output.WriteLine(JsonSerializer.Serialize(keys.Select(k => new
+            {
+                id = k.Id,
+                state = StateName(k.State),
+                created = k.CreatedAt.ToString("O", CultureInfo.InvariantCulture),
+                expires = k.ExpiresAt?.ToString("O", CultureInfo.InvariantCulture),
+            })));
+            return;
+        }
+
+        output.WriteLine($"{"ID",-26} {"STATE",-13} {"CREATED",-21} EXPIRES");
+        foreach (var key in keys)
+        {
+            output.WriteLine($"{key.Id,-26} {StateName(key.State),-13} {key.CreatedAt.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}  {(key.ExpiresAt is { } e ? e.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture) : "-")}");
+        }
+    }
+
+    private static string StateName(Core.Keys.KeyState state) => state switch
+    {
+        Core.Keys.KeyState.Primary => "primary",
+        Core.Keys.KeyState.DecryptOnly => "decrypt-only",
+        _ => "disabled",
+    };
+}

@@ -1,0 +1,48 @@
+using Google.Protobuf;
+using Grpc.Core;
+using KmsPlugin.Core.Envelope;
+using KmsPlugin.Protocol.V1Beta1;
+
+namespace KmsPlugin.Server.Grpc;
+
+/// <summary>KMS API v1beta1: a thin adapter over the envelope engine, no crypto of its own.</summary>
+internal sealed class KeyManagementServiceV1 : KeyManagementService.KeyManagementServiceBase
+{
+    public const string ApiVersion = "v1beta1";
+
+    /// <summary>kube-apiserver stores the v1 ciphertext behind a uint16 length.</summary>
+    public const int MaxCiphertextLength = ushort.MaxValue;
+
+    private readonly EnvelopeEncryptor _encryptor;
+
+    public KeyManagementServiceV1(EnvelopeEncryptor encryptor)
+    {
+        _encryptor = encryptor;
+    }
+
+    public override Task<VersionResponse> Version(VersionRequest request, ServerCallContext context) =>
+        Task.FromResult(new VersionResponse
+        {
+            Version = ApiVersion,
+            RuntimeName = ProductInfo.RuntimeName,
+            RuntimeVersion = ProductInfo.Version,
+        });
+
+    public override async Task<EncryptResponse> Encrypt(EncryptRequest request, ServerCallContext context)
+    {
+        var plain = request.Plain.Memory;
+        if (plain.Length + 512 > MaxCiphertextLength)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"plaintext of {plain.Length} bytes is too large for a KMS v1 ciphertext"));
+        }
+
+        var cipher = await _encryptor.EncryptAsync(plain, context.CancellationToken).ConfigureAwait(false);
+        return new EncryptResponse { Cipher = UnsafeByteOperations.UnsafeWrap(cipher) };
+    }
+
+    public override async Task<DecryptResponse> Decrypt(DecryptRequest request, ServerCallContext context)
+    {
+        var plain = await _encryptor.DecryptAsync(request.Cipher.Memory, context.CancellationToken).ConfigureAwait(false);
+        return new DecryptResponse { Plain = UnsafeByteOperations.UnsafeWrap(plain) };
+    }
+}

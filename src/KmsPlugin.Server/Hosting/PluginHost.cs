@@ -1,0 +1,133 @@
+using KmsPlugin.Core.Envelope;
+using KmsPlugin.Core.Keys;
+using KmsPlugin.Server.Grpc;
+using KmsPlugin.Server.Http2;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+
+namespace KmsPlugin.Server.Hosting;
+
+/// <summary>The running plugin: Kestrel on the unix socket (HTTP/2 only) with the KMS services.</summary>
+internal sealed partial class PluginHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly PluginHostOptions _options;
+    private int _disposed;
+
+    private PluginHost(WebApplication app, PluginHostOptions options, EnvelopeEncryptor encryptor)
+    {
+        _app = app;
+        _options = options;
+        Encryptor = encryptor;
+    }
+
+    public string SocketPath => _options.SocketPath;
+
+    public EnvelopeEncryptor Encryptor { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    public static async Task<PluginHost> StartAsync(
+        PluginHostOptions options,
+        IKeyEncryptionKeyProvider provider,
+        Action<ILoggingBuilder>? configureLogging = null,
+        TimeProvider? time = null,
+        CancellationToken cancellationToken = default)
+    {
+        UnixSocketFile.Prepare(options.SocketPath);
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.Logging.ClearProviders();
+        builder.Logging.SetMinimumLevel(options.LogLevel);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", level => level >= LogLevel.Warning && level >= options.LogLevel);
+        builder.Logging.AddFilter("Microsoft.Hosting", level => level >= LogLevel.Warning && level >= options.LogLevel);
+        if (configureLogging is null)
+        {
+            builder.Logging.AddSimpleConsole(console =>
+            {
+                console.SingleLine = true;
+                console.IncludeScopes = true;
+                console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+                console.UseUtcTimestamp = true;
+            });
+        }
+        else
+        {
+            configureLogging(builder.Logging);
+        }
+
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownGrace);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.ListenUnixSocket(options.SocketPath, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http2;
+                if (options.NormalizeAuthority)
+                {
+                    listen.UseAuthorityNormalizer();
+                }
+            });
+        });
+
+        var encryptor = new EnvelopeEncryptor(provider, options.Envelope, time ?? TimeProvider.System);
+        builder.Services.AddSingleton(provider);
+        builder.Services.AddSingleton(encryptor);
+        builder.Services.AddGrpc(grpc =>
+        {
+            grpc.EnableDetailedErrors = false;
+            grpc.MaxReceiveMessageSize = options.MaxRequestBytes;
+            grpc.Interceptors.Add<KmsErrorInterceptor>();
+        });
+
+        var app = builder.Build();
+        app.MapGrpcService<KeyManagementServiceV1>();
+
+        var host = new PluginHost(app, options, encryptor);
+        try
+        {
+            await UnixSocketFile.BindPrivatelyAsync(options.SocketPath, options.SocketMode, () => app.StartAsync(cancellationToken)).ConfigureAwait(false);
+        }
+        catch
+        {
+            await host.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        LogListening(app.Logger, options.SocketPath, provider.Name, provider.Primary.Id, ProductInfo.Version);
+        return host;
+    }
+
+    /// <summary>Runs until SIGTERM/SIGINT, then drains in-flight calls and removes the socket.</summary>
+    public async Task RunUntilShutdownAsync()
+    {
+        await _app.WaitForShutdownAsync().ConfigureAwait(false);
+        await DisposeAsync().ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            using var grace = new CancellationTokenSource(_options.ShutdownGrace);
+            await _app.StopAsync(grace.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            UnixSocketFile.Remove(_options.SocketPath);
+            LogStopped(_app.Logger, _options.SocketPath);
+            await _app.DisposeAsync().ConfigureAwait(false);
+            Encryptor.Dispose();
+        }
+    }
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "kms-plugin {Version} serving KMS v1beta1 on unix socket {SocketPath}, root keys: {Provider}, primary root key {PrimaryKeyId}")]
+    private static partial void LogListening(ILogger logger, string socketPath, string provider, string primaryKeyId, string version);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "stopped; socket {SocketPath} removed")]
+    private static partial void LogStopped(ILogger logger, string socketPath);
+}

@@ -1,0 +1,28 @@
+using KmsPlugin.Core.Envelope;
+
+namespace KmsPlugin.Server.Hosting;
+
+internal sealed record PluginHostOptions
+{
+    public const UnixFileMode DefaultSocketMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
+    public required string SocketPath { get; init; }
+
+    public UnixFileMode SocketMode { get; init; } = DefaultSocketMode;
+
+    /// <summary>How long SIGTERM waits for in-flight calls before the process exits anyway.</summary>
+    public TimeSpan ShutdownGrace { get; init; } = TimeSpan.FromSeconds(10);
+
+    public EnvelopeOptions Envelope { get; init; } = new();
+
+    public LogLevel LogLevel { get; init; } = LogLevel.Information;
+
+    /// <summary>
+    /// Rewrites a socket-path <c>:authority</c> (kube-apiserver's v1 client) to <c>localhost</c>
+    /// so Kestrel accepts it. Off only to show, in tests, what Kestrel does without it.
+    /// </summary>
+    public bool NormalizeAuthority { get; init; } = true;
+
+    /// <summary>Largest request message accepted; kube-apiserver sends 32-byte keys.</summary>
+    public int MaxRequestBytes { get; init; } = 256 * 1024;
+}

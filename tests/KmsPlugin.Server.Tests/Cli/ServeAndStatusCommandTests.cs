@@ -1,0 +1,79 @@
+using KmsPlugin.Server.Tests.Support;
+
+namespace KmsPlugin.Server.Tests.Cli;
+
+public sealed class ServeAndStatusCommandTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public async Task Dev_mode_serves_warns_loudly_and_status_reports_healthy()
+    {
+        var socket = _dir.File("dev/kms.sock");
+        await using var plugin = await PluginProcess.StartAsync(socket, null, "--dev");
+
+        var status = await PluginProcess.RunCliAsync(null, "status", "--socket", socket);
+
+        Assert.True(status.ExitCode == 0, status.ToString());
+        Assert.Contains("version=v1beta1 runtime=kms-plugin", status.Output);
+        Assert.Contains("healthy", status.Output);
+        Assert.Contains("DEVELOPMENT MODE", plugin.Log);
+        Assert.Equal(0, await plugin.TerminateAsync());
+        Assert.False(PluginProcess.Connectable(socket));
+    }
+
+    [Fact]
+    public async Task Status_of_a_missing_plugin_is_unhealthy()
+    {
+        var status = await PluginProcess.RunCliAsync(null, "status", "--socket", _dir.File("nothing.sock"), "--timeout", "500ms");
+
+        Assert.Equal(1, status.ExitCode);
+        Assert.Contains("unhealthy: Version failed", status.Error);
+    }
+
+    [Fact]
+    public async Task The_socket_can_come_from_the_environment()
+    {
+        var socket = _dir.File("env.sock");
+        var environment = new Dictionary<string, string> { ["KMS_PLUGIN_SOCKET"] = socket };
+        await using var plugin = await PluginProcess.StartAsync(socket, null, "--dev");
+
+        var status = await PluginProcess.RunCliAsync(environment, "status");
+
+        Assert.True(status.ExitCode == 0, status.ToString());
+    }
+
+    [Fact]
+    public async Task Serve_reports_every_configuration_problem_at_once()
+    {
+        var result = await PluginProcess.RunCliAsync(null, "serve", "--socket", "/tmp/" + new string('a', 120), "--socket-mode", "0777", "--dek-max-uses", "99999999999", "--dek-max-age", "soon", "--log-level", "loud");
+
+        Assert.Equal(2, result.ExitCode);
+        foreach (var expected in new[] { "107 bytes", "--socket-mode 0777", "max uses must be between 1 and 2^32", "--dek-max-age soon", "--log-level loud", "no root keys", "no keystore passphrase" })
+        {
+            Assert.Contains(expected, result.Error);
+        }
+    }
+
+    [Fact]
+    public async Task Secrets_are_never_accepted_on_the_command_line()
+    {
+        var result = await PluginProcess.RunCliAsync(null, "serve", "--dev", "--socket", _dir.File("x.sock"), "--passphrase", "hunter2");
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.False(PluginProcess.Connectable(_dir.File("x.sock")));
+        var help = await PluginProcess.RunCliAsync(null, "serve", "--help");
+        Assert.DoesNotContain("--passphrase ", help.Output);
+        Assert.Contains("KMS_PLUGIN_PASSPHRASE_FILE", help.Output);
+    }
+
+    [Fact]
+    public async Task Version_prints_the_product_version()
+    {
+        var result = await PluginProcess.RunCliAsync(null, "version");
+        Assert.Equal(0, result.ExitCode);
+        Assert.Matches(@"^kms-plugin \d+\.\d+\.\d+", result.Output);
+    }
+}

@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Text;
+using KmsPlugin.Protocol.V1Beta1;
+using KmsPlugin.Server.Hosting;
+
+namespace KmsPlugin.Server.Tests.Support;
+
+/// <summary>The `kms-plugin` executable as an operator runs it, in its own process.</summary>
+internal sealed class PluginProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _log = new();
+    private readonly global::Grpc.Net.Client.GrpcChannel _channel;
+
+    private PluginProcess(Process process, string socketPath)
+    {
+        _process = process;
+        SocketPath = socketPath;
+        process.OutputDataReceived += (_, e) => Append(e.Data);
+        process.ErrorDataReceived += (_, e) => Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _channel = UnixSocketChannel.Create(socketPath);
+        V1 = new KeyManagementService.KeyManagementServiceClient(_channel);
+    }
+
+    public static string Executable => Path.Combine(AppContext.BaseDirectory, "kms-plugin.dll");
+
+    public string SocketPath { get; }
+
+    public KeyManagementService.KeyManagementServiceClient V1 { get; }
+
+    public string Log
+    {
+        get
+        {
+            lock (_log)
+            {
+                return _log.ToString();
+            }
+        }
+    }
+
+    public int Id => _process.Id;
+
+    public static Task<ProcessResult> RunCliAsync(IDictionary<string, string>? environment, params string[] arguments) =>
+        ProcessRunner.RunAsync("dotnet", [Executable, .. arguments], environment);
+
+    public static async Task<PluginProcess> StartAsync(string socketPath, IDictionary<string, string>? environment, params string[] arguments)
+    {
+        var process = ProcessRunner.Start("dotnet", [Executable, "serve", "--socket", socketPath, .. arguments], environment);
+        var plugin = new PluginProcess(process, socketPath);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!Connectable(socketPath))
+        {
+            if (process.HasExited || DateTime.UtcNow > deadline)
+            {
+                var log = plugin.Log;
+                await plugin.DisposeAsync();
+                throw new InvalidOperationException($"plugin did not start listening on {socketPath}:\n{log}");
+            }
+
+            await Task.Delay(50);
+        }
+
+        return plugin;
+    }
+
+    /// <summary>SIGTERM, as the kubelet stops a static pod; returns the exit code.</summary>
+    public async Task<int> TerminateAsync()
+    {
+        if (!_process.HasExited)
+        {
+            await ProcessRunner.RunAsync("kill", ["-TERM", _process.Id.ToString()]);
+        }
+
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await _process.WaitForExitAsync(cts.Token);
+        _process.WaitForExit();
+        return _process.ExitCode;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _channel.Dispose();
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+    }
+
+    public static bool Connectable(string path)
+    {
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            socket.Connect(new UnixDomainSocketEndPoint(path));
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_log)
+        {
+            _log.AppendLine(line);
+        }
+    }
+}

@@ -1,0 +1,42 @@
+using KmsPlugin.Core.Keys;
+using KmsPlugin.Protocol.V1Beta1;
+using KmsPlugin.Server.Hosting;
+
+namespace KmsPlugin.Server.Tests.Support;
+
+/// <summary>The real server, in process, on a temp unix socket, with a real gRPC client.</summary>
+internal sealed class RunningPlugin : IAsyncDisposable
+{
+    private readonly TempDirectory _directory;
+    private readonly global::Grpc.Net.Client.GrpcChannel _channel;
+
+    private RunningPlugin(TempDirectory directory, PluginHost host)
+    {
+        _directory = directory;
+        Host = host;
+        _channel = UnixSocketChannel.Create(host.SocketPath);
+        V1 = new KeyManagementService.KeyManagementServiceClient(_channel);
+    }
+
+    public PluginHost Host { get; }
+
+    public string SocketPath => Host.SocketPath;
+
+    public KeyManagementService.KeyManagementServiceClient V1 { get; }
+
+    public static async Task<RunningPlugin> StartAsync(IKeyEncryptionKeyProvider provider, Func<PluginHostOptions, PluginHostOptions>? configure = null, Action<ILoggingBuilder>? logging = null)
+    {
+        var directory = new TempDirectory();
+        var options = new PluginHostOptions { SocketPath = directory.File("run/kms.sock"), LogLevel = LogLevel.Warning };
+        options = configure?.Invoke(options) ?? options;
+        var host = await PluginHost.StartAsync(options, provider, logging ?? (l => l.ClearProviders()));
+        return new RunningPlugin(directory, host);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _channel.Dispose();
+        await Host.DisposeAsync();
+        _directory.Dispose();
+    }
+}
