@@ -206,13 +206,14 @@ internal sealed class AuthorityNormalizingConnection : IDisposable
                 return buffer.Start;
             }
 
-            ReadOnlySequence<byte> frame = buffer.Slice(0, frameLength);
-            buffer = buffer.Slice(frameLength);
-            if (!AppendFrame(header, frame))
+            if (!AppendFrame(header, buffer.Slice(0, frameLength)))
             {
+                // The frame stays in 'buffer', so in pass-through the server gets it too.
                 GiveUp("Malformed HEADERS frame.");
                 continue;
             }
+
+            buffer = buffer.Slice(frameLength);
 
             if (header.HasFlag(Http2FrameHeader.FlagEndHeaders))
             {
