@@ -1,0 +1,32 @@
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace KmsPlugin.Server.Http2;
+
+internal static class AuthorityNormalizerExtensions
+{
+    /// <summary>
+    /// Rewrites an HTTP/2 <c>:authority</c> that Kestrel would reject (kube-apiserver's KMS v1 client
+    /// sends the socket path) to <c>localhost</c> on this endpoint. Use it on the unix-socket endpoint
+    /// with <see cref="HttpProtocols.Http2"/> only; connections with valid authorities pass untouched.
+    /// </summary>
+    public static ListenOptions UseAuthorityNormalizer(this ListenOptions listenOptions)
+    {
+        ArgumentNullException.ThrowIfNull(listenOptions);
+        listenOptions.Use(next =>
+        {
+            ILogger logger = listenOptions.ApplicationServices?.GetService<ILoggerFactory>()?.CreateLogger(typeof(AuthorityNormalizerMiddleware))
+                ?? NullLogger.Instance;
+            KestrelServerLimits limits = listenOptions.KestrelServerOptions.Limits;
+
+            // The decoder must accept what Kestrel advertises; the list limit only needs to be no
+            // stricter than Kestrel's own header limits, which reject larger requests anyway.
+            int maxHeaderListSize = Math.Max(64 * 1024, limits.MaxRequestHeadersTotalSize * 2);
+            var middleware = new AuthorityNormalizerMiddleware(next, logger, limits.Http2.HeaderTableSize, maxHeaderListSize);
+            return middleware.OnConnectionAsync;
+        });
+        return listenOptions;
+    }
+}
