@@ -31,14 +31,22 @@ internal sealed class KeyManagementServiceV1 : KeyManagementService.KeyManagemen
     public override async Task<EncryptResponse> Encrypt(EncryptRequest request, ServerCallContext context)
     {
         var plain = request.Plain.Memory;
-        if (plain.Length + 512 > MaxCiphertextLength)
+        if (plain.Length > MaxCiphertextLength)
         {
-            throw new RpcException(new Status(StatusCode.InvalidArgument, $"plaintext of {plain.Length} bytes is too large for a KMS v1 ciphertext"));
+            throw TooLarge(plain.Length);
         }
 
         var cipher = await _encryptor.EncryptAsync(plain, context.CancellationToken).ConfigureAwait(false);
+        if (cipher.Length > MaxCiphertextLength)
+        {
+            throw TooLarge(plain.Length);
+        }
+
         return new EncryptResponse { Cipher = UnsafeByteOperations.UnsafeWrap(cipher) };
     }
+
+    private static RpcException TooLarge(int plainLength) =>
+        new(new Status(StatusCode.InvalidArgument, $"plaintext of {plainLength} bytes does not fit a KMS v1 ciphertext (at most {MaxCiphertextLength} bytes)"));
 
     public override async Task<DecryptResponse> Decrypt(DecryptRequest request, ServerCallContext context)
     {

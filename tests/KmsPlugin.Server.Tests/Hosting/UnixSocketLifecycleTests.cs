@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using KmsPlugin.Server.Hosting;
 using KmsPlugin.Server.Tests.Support;
 
@@ -79,17 +78,5 @@ public sealed class UnixSocketLifecycleTests
         Assert.Contains(UnixSocketFile.Check("/tmp/" + new string('a', 120)), p => p.Contains("107 bytes"));
     }
 
-    private static bool Connectable(string path)
-    {
-        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try
-        {
-            socket.Connect(new UnixDomainSocketEndPoint(path));
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
+    private static bool Connectable(string path) => PluginProcess.Connectable(path);
 }
