@@ -137,6 +137,37 @@ public sealed class KeystoreWriteTests : IDisposable
     }
 
     [Fact]
+    public void A_change_waits_for_another_process_holding_the_lock()
+    {
+        // util-linux flock(1) takes the same flock(2) lock that .NET's FileShare.None takes.
+        Assert.True(File.Exists("/usr/bin/flock"), "this test needs /usr/bin/flock (util-linux)");
+        using var keystore = KeystoreFile.Load(path, Passphrase, Options());
+        var released = temp.File("released");
+        using var holder = System.Diagnostics.Process.Start("/usr/bin/flock", ["--exclusive", path + ".lock", "sh", "-c", $"sleep 1; touch '{released}'"])!;
+        try
+        {
+            WaitUntilLockedByAnother(path + ".lock", holder);
+
+            keystore.AddKey();
+
+            // The holder touches the file just before it lets go of the lock.
+            Assert.True(File.Exists(released), "the change went through while another process held the lock");
+            Assert.True(holder.WaitForExit(TimeSpan.FromSeconds(30)));
+            Assert.Equal(0, holder.ExitCode);
+        }
+        finally
+        {
+            if (!holder.HasExited)
+            {
+                holder.Kill();
+            }
+        }
+
+        using var reloaded = KeystoreFile.Load(path, Passphrase, Options());
+        Assert.Equal(2, reloaded.ListKeys().Count);
+    }
+
+    [Fact]
     public void Loading_does_not_need_the_lock()
     {
         using var held = new FileStream(path + ".lock", FileMode.Open, FileAccess.ReadWrite, FileShare.None);
@@ -155,5 +186,25 @@ public sealed class KeystoreWriteTests : IDisposable
         var error = Assert.Throws<KmsException>(() => keystore.AddKey());
         Assert.Contains("re-created with a different passphrase", error.Message);
         Assert.Equal(replaced, File.ReadAllBytes(path));
+    }
+
+    private static void WaitUntilLockedByAnother(string lockPath, System.Diagnostics.Process holder)
+    {
+        while (true)
+        {
+            Assert.False(holder.HasExited, "flock exited before the test saw it hold the lock");
+            try
+            {
+                using (new FileStream(lockPath, FileMode.Open, FileAccess.ReadWrite, FileShare.None))
+                {
+                }
+
+                Thread.Sleep(10);
+            }
+            catch (IOException)
+            {
+                return;
+            }
+        }
     }
 }
