@@ -1,7 +1,6 @@
 using System.Runtime.Versioning;
 using KmsPlugin.Core.Errors;
 using KmsPlugin.Core.Keys;
-using KmsPlugin.Core.Tests.TestSupport;
 using static KmsPlugin.Core.Tests.Keystore.KeystoreTestData;
 using KeystoreFile = KmsPlugin.Core.Keystore.Keystore;
 

@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using KmsPlugin.Core.Errors;
-using KmsPlugin.Core.Tests.TestSupport;
 using static KmsPlugin.Core.Tests.Keystore.KeystoreTestData;
 using KeystoreFile = KmsPlugin.Core.Keystore.Keystore;
 

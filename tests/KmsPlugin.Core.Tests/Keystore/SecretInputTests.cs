@@ -1,6 +1,5 @@
 using KmsPlugin.Core.Errors;
 using KmsPlugin.Core.Keystore;
-using KmsPlugin.Core.Tests.TestSupport;
 
 namespace KmsPlugin.Core.Tests.Keystore;
 

@@ -1,6 +1,5 @@
 using KmsPlugin.Core.Errors;
 using KmsPlugin.Core.Keystore;
-using KmsPlugin.Core.Tests.TestSupport;
 using Microsoft.Extensions.Time.Testing;
 using static KmsPlugin.Core.Tests.Keystore.KeystoreTestData;
 using KeystoreFile = KmsPlugin.Core.Keystore.Keystore;

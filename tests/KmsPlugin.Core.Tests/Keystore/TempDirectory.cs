@@ -1,4 +1,4 @@
-namespace KmsPlugin.Core.Tests.TestSupport;
+namespace KmsPlugin.Core.Tests.Keystore;
 
 /// <summary>A private (0700) temp directory, removed on dispose.</summary>
 internal sealed class TempDirectory : IDisposable
