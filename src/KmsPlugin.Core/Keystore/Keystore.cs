@@ -54,19 +54,16 @@ internal sealed class Keystore : IDisposable
             throw new ArgumentException(problem, nameof(options));
         }
 
-        var header = new KeystoreHeader(options.Kdf, RandomNumberGenerator.GetBytes(KeystoreKdfParameters.SaltSize));
-        var fileKey = DeriveFileKey(header, passphrase);
+        // Checked before the (slow) derivation for a quick answer, and again under the lock for correctness.
+        RefuseExisting(path);
         var ring = KeyRing.CreateNew(options.TimeProvider.GetUtcNow(), primaryExpiresAt);
-        var keystore = new Keystore(path, options, header, fileKey, ring);
+        var header = new KeystoreHeader(options.Kdf, RandomNumberGenerator.GetBytes(KeystoreKdfParameters.SaltSize));
+        var keystore = new Keystore(path, options, header, DeriveFileKey(header, passphrase), ring);
         try
         {
             using (KeystoreLock.Acquire(path, path, options.LockTimeout))
             {
-                if (File.Exists(path) || Directory.Exists(path) || new FileInfo(path).LinkTarget is not null)
-                {
-                    throw Unavailable(path, "something already exists at this path; refusing to overwrite it");
-                }
-
+                RefuseExisting(path);
                 keystore.Save(path, ring, overwrite: false);
             }
 
@@ -383,6 +380,14 @@ internal sealed class Keystore : IDisposable
         var key = GC.AllocateArray<byte>(32, pinned: true);
         header.Kdf.DeriveKey(passphrase, header.Salt, key);
         return key;
+    }
+
+    private static void RefuseExisting(string path)
+    {
+        if (File.Exists(path) || Directory.Exists(path) || new FileInfo(path).LinkTarget is not null)
+        {
+            throw Unavailable(path, "something already exists at this path; refusing to overwrite it");
+        }
     }
 
     /// <summary>Where writes go: the final target when <paramref name="path"/> is a symbolic link, so the link survives.</summary>

@@ -103,7 +103,23 @@ internal sealed class SoftwareKeyEncryptionKey : IKeyEncryptionKey, IDisposable
     private AesGcm Rent()
     {
         ObjectDisposedException.ThrowIf(disposed, this);
-        return pool.TryDequeue(out var aes) ? aes : new AesGcm(material, AesGcmSealer.TagSize);
+        if (pool.TryDequeue(out var aes))
+        {
+            return aes;
+        }
+
+        aes = new AesGcm(material, AesGcmSealer.TagSize);
+
+        // Dispose sets the flag before zeroing the material; if it ran while the material was being
+        // read, this instance may hold a zeroed key and must never wrap anything.
+        Interlocked.MemoryBarrier();
+        if (disposed)
+        {
+            aes.Dispose();
+            throw new ObjectDisposedException(GetType().FullName);
+        }
+
+        return aes;
     }
 
     private void Return(AesGcm aes)

@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using KmsPlugin.Core.Crypto;
-using KmsPlugin.Core.Tests.TestSupport;
 
 namespace KmsPlugin.Core.Tests.Crypto;
 

@@ -1,4 +1,4 @@
-namespace KmsPlugin.Core.Tests.TestSupport;
+namespace KmsPlugin.Core.Tests.Crypto;
 
 internal static class RepositoryPaths
 {

@@ -1,0 +1,169 @@
+using System.Text.Json.Nodes;
+using KmsPlugin.Core.Errors;
+using static KmsPlugin.Core.Tests.Keystore.KeystoreTestData;
+using KeystoreFile = KmsPlugin.Core.Keystore.Keystore;
+
+namespace KmsPlugin.Core.Tests.Keystore;
+
+/// <summary>Every part of the file is authenticated: any change reads as a wrong passphrase or a bad file, never a crash.</summary>
+public sealed class KeystoreTamperTests : IDisposable
+{
+    private readonly TempDirectory temp = new();
+    private readonly string path;
+
+    public KeystoreTamperTests()
+    {
+        path = temp.File("ks.json");
+        using var keystore = KeystoreFile.Create(path, Passphrase, Options());
+        keystore.AddKey();
+    }
+
+    private string Modified => $"keystore \"{path}\": wrong passphrase or the file was modified";
+
+    public void Dispose() => temp.Dispose();
+
+    [Fact]
+    public void Untouched_file_loads()
+    {
+        Rewrite(_ => { });
+        using var keystore = KeystoreFile.Load(path, Passphrase, Options());
+        Assert.Equal(2, keystore.ListKeys().Count);
+    }
+
+    [Theory]
+    [InlineData("nonce", Position.First)]
+    [InlineData("nonce", Position.Middle)]
+    [InlineData("ciphertext", Position.First)]
+    [InlineData("ciphertext", Position.Middle)]
+    [InlineData("ciphertext", Position.Tag)]
+    public void Flipped_base64_character_is_detected(string field, Position position)
+    {
+        Rewrite(root => root[field] = Flip(root[field]!.GetValue<string>(), position));
+        AssertRefused(Modified);
+    }
+
+    [Theory]
+    [InlineData(Position.First)]
+    [InlineData(Position.Middle)]
+    public void Flipped_salt_character_is_detected(Position position)
+    {
+        Rewrite(root => root["kdf"]!["salt"] = Flip(root["kdf"]!["salt"]!.GetValue<string>(), position));
+        AssertRefused(Modified);
+    }
+
+    [Theory]
+    [InlineData("iterations", 2)]
+    [InlineData("memoryKiB", 72)]
+    [InlineData("parallelism", 2)]
+    public void Changed_kdf_parameter_is_detected(string parameter, int value)
+    {
+        Rewrite(root => root["kdf"]![parameter] = value);
+        AssertRefused(Modified);
+    }
+
+    [Fact]
+    public void Absurd_kdf_cost_is_refused_before_deriving()
+    {
+        Rewrite(root => root["kdf"]!["memoryKiB"] = int.MaxValue);
+        AssertRefused("is outside");
+    }
+
+    [Fact]
+    public void Short_salt_is_refused()
+    {
+        Rewrite(root => root["kdf"]!["salt"] = Convert.ToBase64String(new byte[8]));
+        AssertRefused("salt is shorter than 16 bytes");
+    }
+
+    [Fact]
+    public void Other_version_is_refused()
+    {
+        Rewrite(root => root["version"] = 2);
+        AssertRefused("version 2 is not supported");
+    }
+
+    [Fact]
+    public void Other_format_is_refused()
+    {
+        Rewrite(root => root["format"] = "something-else");
+        AssertRefused("not a valid keystore file");
+    }
+
+    [Fact]
+    public void Unexpected_field_is_refused()
+    {
+        Rewrite(root => root["note"] = "hello");
+        AssertRefused("unexpected field \"note\"");
+    }
+
+    [Fact]
+    public void Invalid_base64_is_refused()
+    {
+        Rewrite(root => root["ciphertext"] = "%%%%");
+        AssertRefused("\"ciphertext\" is not base64");
+    }
+
+    [Fact]
+    public void Truncated_ciphertext_is_detected()
+    {
+        Rewrite(root =>
+        {
+            var bytes = Convert.FromBase64String(root["ciphertext"]!.GetValue<string>());
+            root["ciphertext"] = Convert.ToBase64String(bytes[..^1]);
+        });
+        AssertRefused(Modified);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(100)]
+    public void Truncated_file_is_refused(int keep)
+    {
+        var bytes = File.ReadAllBytes(path);
+        File.WriteAllBytes(path, bytes[..keep]);
+        AssertRefused("not a valid keystore file");
+    }
+
+    public enum Position
+    {
+        First,
+        Middle,
+        Tag,
+    }
+
+    private void AssertRefused(string messagePart)
+    {
+        var error = Assert.Throws<KmsException>(() => KeystoreFile.Load(path, Passphrase, Options()));
+        Assert.Equal(KmsErrorKind.ProviderUnavailable, error.Kind);
+        Assert.StartsWith($"keystore \"{path}\": ", error.Message);
+        Assert.Contains(messagePart, error.Message);
+    }
+
+    private void Rewrite(Action<JsonObject> change)
+    {
+        var root = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        change(root);
+
+        // Writing into the existing file keeps its 0600 mode.
+        File.WriteAllText(path, root.ToJsonString());
+    }
+
+    /// <summary>
+    /// Replaces one base64 character with another. Positions are the first character of a 4-character
+    /// group, whose 6 bits all land in the decoded bytes (unlike the last one before padding).
+    /// </summary>
+    private static string Flip(string base64, Position position)
+    {
+        var groups = base64.Length / 4;
+        var index = position switch
+        {
+            Position.First => 0,
+            Position.Middle => groups / 2 * 4,
+            _ => (groups - 2) * 4,
+        };
+        var chars = base64.ToCharArray();
+        chars[index] = chars[index] == 'A' ? 'B' : 'A';
+        return new string(chars);
+    }
+}

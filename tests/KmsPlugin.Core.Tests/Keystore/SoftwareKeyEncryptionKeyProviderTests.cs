@@ -1,0 +1,157 @@
+using KmsPlugin.Core.Errors;
+using KmsPlugin.Core.Keystore;
+using Microsoft.Extensions.Time.Testing;
+using static KmsPlugin.Core.Tests.Keystore.KeystoreTestData;
+using KeystoreFile = KmsPlugin.Core.Keystore.Keystore;
+
+namespace KmsPlugin.Core.Tests.Keystore;
+
+public sealed class SoftwareKeyEncryptionKeyProviderTests : IDisposable
+{
+    private static readonly byte[] Context = "ctx"u8.ToArray();
+    private readonly TempDirectory temp = new();
+    private readonly FakeTimeProvider time = new(new DateTimeOffset(2025, 3, 14, 15, 9, 26, TimeSpan.Zero));
+    private readonly string path;
+
+    public SoftwareKeyEncryptionKeyProviderTests()
+    {
+        path = temp.File("ks.json");
+        KeystoreFile.Create(path, Passphrase, Options(time)).Dispose();
+    }
+
+    public void Dispose() => temp.Dispose();
+
+    [Fact]
+    public async Task Primary_is_stable_and_wraps_what_GetForDecrypt_unwraps()
+    {
+        using var provider = Load();
+        Assert.Equal("software", provider.Name);
+        var primary = provider.Primary;
+        Assert.Same(primary, provider.Primary);
+        Assert.Same(primary, provider.GetForDecrypt(primary.Id));
+
+        var dek = new byte[32];
+        dek[0] = 7;
+        var wrapped = await primary.WrapAsync(dek, Context, default);
+        var output = new byte[32];
+        await provider.GetForDecrypt(primary.Id).UnwrapAsync(wrapped, Context, output, default);
+        Assert.Equal(dek, output);
+    }
+
+    [Fact]
+    public async Task Provider_outlives_the_keystore_it_was_built_from()
+    {
+        SoftwareKeyEncryptionKeyProvider provider;
+        using (var keystore = KeystoreFile.Load(path, Passphrase, Options(time)))
+        {
+            provider = new SoftwareKeyEncryptionKeyProvider(keystore, time);
+        }
+
+        using (provider)
+        {
+            Assert.NotNull(await provider.Primary.WrapAsync(new byte[32], Context, default));
+        }
+    }
+
+    [Fact]
+    public void Unknown_key_is_refused()
+    {
+        using var provider = Load();
+        var error = Assert.Throws<KmsException>(() => provider.GetForDecrypt("kek-20990101-00000000"));
+        Assert.Equal(KmsErrorKind.KeyUnavailable, error.Kind);
+        Assert.Equal("root key \"kek-20990101-00000000\" is not in the key ring", error.Message);
+    }
+
+    [Fact]
+    public void Disabled_key_is_refused_and_decrypt_only_key_is_served()
+    {
+        string retired, decryptOnly;
+        using (var keystore = KeystoreFile.Load(path, Passphrase, Options(time)))
+        {
+            retired = keystore.AddKey().Id;
+            keystore.Retire(retired);
+            decryptOnly = keystore.AddKey().Id;
+        }
+
+        using var provider = Load();
+        var error = Assert.Throws<KmsException>(() => provider.GetForDecrypt(retired));
+        Assert.Equal(KmsErrorKind.KeyUnavailable, error.Kind);
+        Assert.Equal($"root key \"{retired}\" is disabled", error.Message);
+        Assert.Equal(decryptOnly, provider.GetForDecrypt(decryptOnly).Id);
+        Assert.NotEqual(decryptOnly, provider.Primary.Id);
+    }
+
+    [Fact]
+    public async Task Expired_primary_still_decrypts_but_wraps_nothing_new()
+    {
+        File.Delete(path);
+        KeystoreFile.Create(path, Passphrase, Options(time), primaryExpiresAt: time.GetUtcNow().AddDays(30)).Dispose();
+        using var provider = Load();
+        var primary = provider.Primary;
+        var wrapped = await primary.WrapAsync(new byte[32], Context, default);
+
+        time.Advance(TimeSpan.FromDays(30));
+
+        var error = Assert.Throws<KmsException>(() => provider.Primary);
+        Assert.Equal(KmsErrorKind.KeyUnavailable, error.Kind);
+        Assert.Equal($"root key \"{primary.Id}\" expired at 2025-04-13T15:09:26Z; promote a new root key", error.Message);
+        Assert.Equal(32, await provider.GetForDecrypt(primary.Id).UnwrapAsync(wrapped, Context, new byte[32], default));
+    }
+
+    [Fact]
+    public void Reload_keeps_instances_of_persisting_keys_and_moves_the_primary()
+    {
+        using var provider = Load();
+        var oldPrimary = provider.Primary;
+
+        string added;
+        using (var keystore = KeystoreFile.Load(path, Passphrase, Options(time)))
+        {
+            added = keystore.AddKey().Id;
+            provider.Reload(keystore);
+        }
+
+        Assert.Same(oldPrimary, provider.Primary);
+        var addedKey = provider.GetForDecrypt(added);
+
+        using (var keystore = KeystoreFile.Load(path, Passphrase, Options(time)))
+        {
+            keystore.Promote(added);
+            provider.Reload(keystore);
+        }
+
+        Assert.Same(addedKey, provider.Primary);
+        Assert.Same(oldPrimary, provider.GetForDecrypt(oldPrimary.Id));
+        Assert.Equal(2, provider.Keys.Count);
+    }
+
+    [Fact]
+    public void Reload_after_retire_refuses_the_retired_key()
+    {
+        using var provider = Load();
+        var first = provider.Primary.Id;
+        using (var keystore = KeystoreFile.Load(path, Passphrase, Options(time)))
+        {
+            keystore.Promote(keystore.AddKey().Id);
+            keystore.Retire(first);
+            provider.Reload(keystore);
+        }
+
+        Assert.Contains("is disabled", Assert.Throws<KmsException>(() => provider.GetForDecrypt(first)).Message);
+    }
+
+    [Fact]
+    public async Task Development_provider_works_without_any_file()
+    {
+        using var provider = SoftwareKeyEncryptionKeyProvider.CreateDevelopment(time);
+        var wrapped = await provider.Primary.WrapAsync(new byte[32], Context, default);
+        Assert.Equal(32, await provider.GetForDecrypt(provider.Primary.Id).UnwrapAsync(wrapped, Context, new byte[32], default));
+        Assert.Matches("^kek-20250314-[0-9a-f]{8}$", provider.Primary.Id);
+    }
+
+    private SoftwareKeyEncryptionKeyProvider Load()
+    {
+        using var keystore = KeystoreFile.Load(path, Passphrase, Options(time));
+        return new SoftwareKeyEncryptionKeyProvider(keystore, time);
+    }
+}
