@@ -35,10 +35,15 @@ dotnet test KmsPlugin.sln -c Release --logger "console;verbosity=normal" "$@" 2>
 status=${PIPESTATUS[0]}
 set -e
 
-# One closing line over all test assemblies, in the plain form CI reads.
-passed=$(grep -Eo 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
-failed=$(grep -Eo 'Failed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
-skipped=$(grep -Eo 'Skipped: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+# One closing line over all test assemblies, in the plain form CI reads. The console logger
+# prints a "Total tests:" block per assembly with indented Passed/Failed/Skipped counts.
+read -r passed failed skipped < <(awk '
+  /^Total tests:/ { block = 1; next }
+  block && /^ +Passed: +[0-9]+/  { p += $2; next }
+  block && /^ +Failed: +[0-9]+/  { f += $2; next }
+  block && /^ +Skipped: +[0-9]+/ { s += $2; next }
+  { block = 0 }
+  END { print p + 0, f + 0, s + 0 }' "$log")
 echo "${passed} passed, ${failed} failed, ${skipped} skipped"
 if [ "$status" -eq 0 ] && [ "$passed" -eq 0 ]; then
   echo "error: no test ran" >&2

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace KmsPlugin.Core.Envelope;
 
 /// <summary>A DEK in the cache, with the root key id its wrapped form is bound to.</summary>
@@ -8,7 +10,7 @@ internal sealed class CachedDataKey
         WrappedKey = wrappedKey;
         RootKeyId = rootKeyId;
         Key = key;
-        LastUsed = Environment.TickCount64;
+        LastUsed = Stopwatch.GetTimestamp();
     }
 
     public byte[] WrappedKey { get; }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 
 namespace KmsPlugin.Core.Envelope;
 
@@ -39,7 +40,7 @@ internal sealed class DataEncryptionKeyCache : IDisposable
     {
         if (_bySpan.TryGetValue(wrappedKey, out var entry) && entry.Key.TryAcquire())
         {
-            entry.LastUsed = Environment.TickCount64;
+            entry.LastUsed = Stopwatch.GetTimestamp();
             Interlocked.Increment(ref _hits);
             return entry;
         }
@@ -132,13 +133,14 @@ internal sealed class DataEncryptionKeyCache : IDisposable
 
         if (_entries.Count > Capacity)
         {
-            EvictOverflow();
+            EvictOverflow(keep: stored);
         }
 
         return stored;
     }
 
-    private void EvictOverflow()
+    /// <param name="keep">The entry just inserted: never its own victim, even on a timestamp tie.</param>
+    private void EvictOverflow(CachedDataKey keep)
     {
         lock (_evictionLock)
         {
@@ -147,6 +149,11 @@ internal sealed class DataEncryptionKeyCache : IDisposable
                 CachedDataKey? oldest = null;
                 foreach (var pair in _entries)
                 {
+                    if (ReferenceEquals(pair.Value, keep))
+                    {
+                        continue;
+                    }
+
                     if (oldest is null || pair.Value.LastUsed < oldest.LastUsed)
                     {
                         oldest = pair.Value;
