@@ -7,7 +7,7 @@ internal sealed class ActiveDataKey
 {
     public long Uses;
 
-    public ActiveDataKey(DataEncryptionKey key, IKeyEncryptionKey rootKey, byte[] header, long createdTimestamp)
+    public ActiveDataKey(DataEncryptionKey key, PrimaryKeyEncryptionKey rootKey, byte[] header, long createdTimestamp)
     {
         Key = key;
         RootKey = rootKey;
@@ -17,7 +17,7 @@ internal sealed class ActiveDataKey
 
     public DataEncryptionKey Key { get; }
 
-    public IKeyEncryptionKey RootKey { get; }
+    public PrimaryKeyEncryptionKey RootKey { get; }
 
     public byte[] Header { get; }
 

@@ -39,12 +39,12 @@ internal sealed class EnvelopeEncryptor : IDisposable
 
     public IKeyEncryptionKeyProvider Provider => _provider;
 
-    public ValueTask<byte[]> EncryptAsync(ReadOnlyMemory<byte> plaintext, CancellationToken cancellationToken)
+    public ValueTask<SealedEnvelope> EncryptAsync(ReadOnlyMemory<byte> plaintext, CancellationToken cancellationToken)
     {
         var active = Volatile.Read(ref _active);
         if (active is not null && TrySealWith(active, plaintext.Span, out var envelope))
         {
-            return ValueTask.FromResult(envelope);
+            return ValueTask.FromResult(new SealedEnvelope(envelope, active.RootKey));
         }
 
         return EncryptAfterRotationAsync(active, plaintext, cancellationToken);
@@ -83,7 +83,7 @@ internal sealed class EnvelopeEncryptor : IDisposable
     private bool TrySealWith(ActiveDataKey active, ReadOnlySpan<byte> plaintext, out byte[] envelope)
     {
         envelope = [];
-        var primaryChanged = !ReferenceEquals(active.RootKey, _provider.Primary);
+        var primaryChanged = active.RootKey != _provider.Primary;
         var uses = Interlocked.Increment(ref active.Uses);
         if (_rotation.MustRotate(uses, _time.GetElapsedTime(active.CreatedTimestamp), primaryChanged) || !active.Key.TryAcquire())
         {
@@ -108,7 +108,7 @@ internal sealed class EnvelopeEncryptor : IDisposable
         }
     }
 
-    private async ValueTask<byte[]> EncryptAfterRotationAsync(ActiveDataKey? stale, ReadOnlyMemory<byte> plaintext, CancellationToken cancellationToken)
+    private async ValueTask<SealedEnvelope> EncryptAfterRotationAsync(ActiveDataKey? stale, ReadOnlyMemory<byte> plaintext, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -116,7 +116,7 @@ internal sealed class EnvelopeEncryptor : IDisposable
             var active = Volatile.Read(ref _active)!;
             if (TrySealWith(active, plaintext.Span, out var envelope))
             {
-                return envelope;
+                return new SealedEnvelope(envelope, active.RootKey);
             }
 
             stale = active;
@@ -133,7 +133,8 @@ internal sealed class EnvelopeEncryptor : IDisposable
                 return;
             }
 
-            var rootKey = _provider.Primary;
+            var primary = _provider.Primary;
+            var rootKey = primary.Key;
             var context = EnvelopeFormat.BuildWrapContext(rootKey.Id);
             var keyBytes = RandomNumberGenerator.GetBytes(DataEncryptionKey.KeySize);
             byte[] wrapped;
@@ -150,7 +151,7 @@ internal sealed class EnvelopeEncryptor : IDisposable
             var key = new DataEncryptionKey(keyBytes);
             var header = EnvelopeFormat.BuildHeader(context, wrapped);
             _cache.Add(wrapped, rootKey.Id, key);
-            var previous = Interlocked.Exchange(ref _active, new ActiveDataKey(key, rootKey, header, _time.GetTimestamp()));
+            var previous = Interlocked.Exchange(ref _active, new ActiveDataKey(key, primary, header, _time.GetTimestamp()));
             previous?.Key.Release();
             Interlocked.Increment(ref _rotations);
         }

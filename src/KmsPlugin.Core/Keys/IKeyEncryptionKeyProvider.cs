@@ -7,10 +7,10 @@ public interface IKeyEncryptionKeyProvider
     string Name { get; }
 
     /// <summary>
-    /// The key that wraps new DEKs. The same instance is returned until the ring changes, so a
-    /// reference comparison tells the envelope engine that the primary moved.
+    /// The key that wraps new DEKs, with the promotion generation. Equal values (record equality)
+    /// until a promotion, so the envelope engine can tell that the primary moved.
     /// </summary>
-    IKeyEncryptionKey Primary { get; }
+    PrimaryKeyEncryptionKey Primary { get; }
 
     /// <summary>
     /// The key for unwrapping: primary or decrypt-only. Throws <see cref="Errors.KmsException"/>

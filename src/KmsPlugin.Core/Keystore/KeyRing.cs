@@ -17,8 +17,14 @@ internal sealed class KeyRing
 
     private readonly KeyRingEntry[] entries;
 
-    public KeyRing(IEnumerable<KeyRingEntry> keys)
+    public KeyRing(IEnumerable<KeyRingEntry> keys, long generation)
     {
+        if (generation < 1)
+        {
+            throw new ArgumentException($"the key ring's promotion generation must be at least 1, found {generation}");
+        }
+
+        Generation = generation;
         entries = keys.ToArray();
         if (entries.Length > MaxKeys)
         {
@@ -52,6 +58,9 @@ internal sealed class KeyRing
 
     public KeyRingEntry Primary { get; }
 
+    /// <summary>Starts at 1 and grows with every promotion; never goes back (see <see cref="PrimaryKeyEncryptionKey"/>).</summary>
+    public long Generation { get; }
+
     public IReadOnlyList<KeystoreKeyInfo> Describe() => entries.Select(e => e.Info).ToArray();
 
     public KeyRingEntry? Find(string id) => Array.Find(entries, e => string.Equals(e.Id, id, StringComparison.Ordinal));
@@ -63,7 +72,7 @@ internal sealed class KeyRing
     public static KeyRing CreateNew(DateTimeOffset now, DateTimeOffset? expiresAt)
     {
         var entry = NewEntry(KeyState.Primary, now, expiresAt, static _ => false);
-        return new KeyRing([entry]);
+        return new KeyRing([entry], generation: 1);
     }
 
     /// <summary>Adds a decrypt-only key with a fresh id; it wraps nothing until promoted.</summary>
@@ -75,7 +84,7 @@ internal sealed class KeyRing
         }
 
         added = NewEntry(KeyState.DecryptOnly, now, expiresAt, id => Find(id) is not null);
-        return new KeyRing([.. entries, added]);
+        return new KeyRing([.. entries, added], Generation);
     }
 
     public KeyRing Promote(string id, DateTimeOffset now)
@@ -94,10 +103,12 @@ internal sealed class KeyRing
             throw new KmsException(KmsErrorKind.KeyUnavailable, $"root key \"{id}\" expired at {FormatTime(target.Info.ExpiresAt!.Value)} and cannot become primary");
         }
 
-        return new KeyRing(entries.Select(e =>
-            ReferenceEquals(e, target) ? e.WithState(KeyState.Primary)
-            : e.State == KeyState.Primary ? e.WithState(KeyState.DecryptOnly)
-            : e));
+        return new KeyRing(
+            entries.Select(e =>
+                ReferenceEquals(e, target) ? e.WithState(KeyState.Primary)
+                : e.State == KeyState.Primary ? e.WithState(KeyState.DecryptOnly)
+                : e),
+            checked(Generation + 1));
     }
 
     /// <summary>Decrypt-only → disabled. The material stays in the ring; <see cref="Enable"/> undoes this.</summary>
@@ -123,7 +134,7 @@ internal sealed class KeyRing
         time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
     private KeyRing Replace(KeyRingEntry target, KeyState state) =>
-        new(entries.Select(e => ReferenceEquals(e, target) ? e.WithState(state) : e));
+        new(entries.Select(e => ReferenceEquals(e, target) ? e.WithState(state) : e), Generation);
 
     private KeyRingEntry FindOrThrow(string id)
     {

@@ -11,6 +11,7 @@ namespace KmsPlugin.Core.Keystore;
 /// <code>
 /// count (2, BE) | per key: id length (1) | id (ASCII) | state (1) | created (8, BE, Unix ms)
 ///               | has expiry (1) | expires (8, BE, Unix ms, 0 without expiry) | material (32)
+/// | promotion generation (8, BE)
 /// </code>
 /// </summary>
 internal static class KeyRingSerializer
@@ -25,7 +26,7 @@ internal static class KeyRingSerializer
     /// <summary>The serialized ring in a pinned array; the caller zeroes it.</summary>
     public static byte[] Serialize(KeyRing ring)
     {
-        var size = 2 + ring.Entries.Sum(e => FixedPerKey + e.Id.Length);
+        var size = 2 + ring.Entries.Sum(e => FixedPerKey + e.Id.Length) + 8;
         var output = GC.AllocateArray<byte>(size, pinned: true);
         var span = output.AsSpan();
         BinaryPrimitives.WriteUInt16BigEndian(span, checked((ushort)ring.Entries.Count));
@@ -51,6 +52,7 @@ internal static class KeyRingSerializer
             offset += entry.Material.Length;
         }
 
+        BinaryPrimitives.WriteInt64BigEndian(span[offset..], ring.Generation);
         return output;
     }
 
@@ -91,12 +93,13 @@ internal static class KeyRingSerializer
                     material));
             }
 
+            var generation = reader.Int64();
             if (!reader.AtEnd)
             {
-                throw new FormatException("trailing bytes after the last key");
+                throw new FormatException("trailing bytes after the promotion generation");
             }
 
-            return new KeyRing(entries);
+            return new KeyRing(entries, generation);
         }
         catch (Exception e) when (e is FormatException or ArgumentException)
         {

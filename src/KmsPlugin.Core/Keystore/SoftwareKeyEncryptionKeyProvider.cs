@@ -38,7 +38,7 @@ internal sealed class SoftwareKeyEncryptionKeyProvider : IKeyEncryptionKeyProvid
     public string Name => ProviderName;
 
     /// <summary>Throws <see cref="KmsErrorKind.KeyUnavailable"/> once the primary has expired.</summary>
-    public IKeyEncryptionKey Primary
+    public PrimaryKeyEncryptionKey Primary
     {
         get
         {
@@ -110,11 +110,12 @@ internal sealed class SoftwareKeyEncryptionKeyProvider : IKeyEncryptionKeyProvid
 
     private sealed class Snapshot
     {
-        private Snapshot(Dictionary<string, Slot> byId, KeystoreKeyInfo primaryInfo, IReadOnlyList<KeystoreKeyInfo> infos)
+        private Snapshot(Dictionary<string, Slot> byId, KeystoreKeyInfo primaryInfo, long generation, IReadOnlyList<KeystoreKeyInfo> infos, Snapshot? previous)
         {
             ById = byId;
             PrimaryInfo = primaryInfo;
-            PrimaryKey = byId[primaryInfo.Id].Key!;
+            var primary = new PrimaryKeyEncryptionKey(byId[primaryInfo.Id].Key!, generation);
+            PrimaryKey = primary == previous?.PrimaryKey ? previous.PrimaryKey : primary;
             Infos = infos;
         }
 
@@ -122,7 +123,7 @@ internal sealed class SoftwareKeyEncryptionKeyProvider : IKeyEncryptionKeyProvid
 
         public KeystoreKeyInfo PrimaryInfo { get; }
 
-        public SoftwareKeyEncryptionKey PrimaryKey { get; }
+        public PrimaryKeyEncryptionKey PrimaryKey { get; }
 
         public IReadOnlyList<KeystoreKeyInfo> Infos { get; }
 
@@ -153,7 +154,7 @@ internal sealed class SoftwareKeyEncryptionKeyProvider : IKeyEncryptionKeyProvid
                     byId.Add(entry.Id, new Slot(entry.Info, key));
                 }
 
-                return new Snapshot(byId, ring.Primary.Info, ring.Describe());
+                return new Snapshot(byId, ring.Primary.Info, ring.Generation, ring.Describe(), previous);
             }
             catch
             {

@@ -36,7 +36,7 @@ internal sealed class KeyManagementServiceV1 : KeyManagementService.KeyManagemen
             throw TooLarge(plain.Length);
         }
 
-        var cipher = await _encryptor.EncryptAsync(plain, context.CancellationToken).ConfigureAwait(false);
+        var (cipher, _) = await _encryptor.EncryptAsync(plain, context.CancellationToken).ConfigureAwait(false);
         if (cipher.Length > MaxCiphertextLength)
         {
             throw TooLarge(plain.Length);

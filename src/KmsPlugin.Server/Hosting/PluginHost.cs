@@ -93,7 +93,7 @@ internal sealed partial class PluginHost : IAsyncDisposable
             throw;
         }
 
-        LogListening(app.Logger, options.SocketPath, provider.Name, provider.Primary.Id, ProductInfo.Version);
+        LogListening(app.Logger, options.SocketPath, provider.Name, provider.Primary.KeyId, ProductInfo.Version);
         return host;
     }
 

@@ -15,12 +15,12 @@ internal sealed class CountingKeyProvider : IKeyEncryptionKeyProvider
 
     public CountingKeyProvider(string primaryId = "kek-test-1")
     {
-        Primary = Add(primaryId);
+        Primary = new PrimaryKeyEncryptionKey(Add(primaryId), 1);
     }
 
     public string Name => "counting";
 
-    public IKeyEncryptionKey Primary { get; private set; }
+    public PrimaryKeyEncryptionKey Primary { get; private set; }
 
     public int Wraps => _keys.Values.Sum(k => k.Wraps);
 
@@ -35,7 +35,7 @@ internal sealed class CountingKeyProvider : IKeyEncryptionKeyProvider
         return key;
     }
 
-    public void Promote(string id) => Primary = _keys[id];
+    public void Promote(string id) => Primary = new PrimaryKeyEncryptionKey(_keys[id], Primary.Generation + 1);
 
     public void Disable(string id) => _disabled.Add(id);
 

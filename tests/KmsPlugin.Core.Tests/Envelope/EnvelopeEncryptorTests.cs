@@ -20,7 +20,7 @@ public sealed class EnvelopeEncryptorTests
         using var encryptor = NewEncryptor();
         var plaintext = RandomNumberGenerator.GetBytes(size);
 
-        var envelope = await encryptor.EncryptAsync(plaintext, default);
+        var envelope = (await encryptor.EncryptAsync(plaintext, default)).Ciphertext;
         var opened = await encryptor.DecryptAsync(envelope, default);
 
         Assert.Equal(plaintext, opened);
@@ -31,7 +31,7 @@ public sealed class EnvelopeEncryptorTests
     public async Task Overhead_for_a_32_byte_key_is_far_below_the_v2_limit()
     {
         using var encryptor = NewEncryptor();
-        var envelope = await encryptor.EncryptAsync(new byte[32], default);
+        var envelope = (await encryptor.EncryptAsync(new byte[32], default)).Ciphertext;
         Assert.InRange(envelope.Length, 33, 300);
         Assert.Equal("kek-test-1", EnvelopeEncryptor.ReadRootKeyId(envelope));
     }
@@ -40,8 +40,8 @@ public sealed class EnvelopeEncryptorTests
     public async Task Same_plaintext_twice_gives_different_envelopes()
     {
         using var encryptor = NewEncryptor();
-        var a = await encryptor.EncryptAsync(new byte[32], default);
-        var b = await encryptor.EncryptAsync(new byte[32], default);
+        var a = (await encryptor.EncryptAsync(new byte[32], default)).Ciphertext;
+        var b = (await encryptor.EncryptAsync(new byte[32], default)).Ciphertext;
         Assert.NotEqual(a, b);
     }
 
@@ -49,7 +49,7 @@ public sealed class EnvelopeEncryptorTests
     public async Task Every_single_bit_flip_is_rejected_as_invalid_ciphertext()
     {
         using var encryptor = NewEncryptor();
-        var envelope = await encryptor.EncryptAsync(RandomNumberGenerator.GetBytes(32), default);
+        var envelope = (await encryptor.EncryptAsync(RandomNumberGenerator.GetBytes(32), default)).Ciphertext;
 
         for (var bit = 0; bit < envelope.Length * 8; bit++)
         {
@@ -64,7 +64,7 @@ public sealed class EnvelopeEncryptorTests
     public async Task Every_truncation_and_extension_is_rejected()
     {
         using var encryptor = NewEncryptor();
-        var envelope = await encryptor.EncryptAsync(RandomNumberGenerator.GetBytes(32), default);
+        var envelope = (await encryptor.EncryptAsync(RandomNumberGenerator.GetBytes(32), default)).Ciphertext;
 
         for (var length = 0; length < envelope.Length; length++)
         {
@@ -87,7 +87,7 @@ public sealed class EnvelopeEncryptorTests
         var ex = await Assert.ThrowsAsync<KmsException>(async () => await encryptor.DecryptAsync(new byte[10], default));
         Assert.Equal("ciphertext rejected: too short (10 bytes)", ex.Message);
 
-        var envelope = await encryptor.EncryptAsync(new byte[32], default);
+        var envelope = (await encryptor.EncryptAsync(new byte[32], default)).Ciphertext;
         envelope[^1] ^= 1;
         ex = await Assert.ThrowsAsync<KmsException>(async () => await encryptor.DecryptAsync(envelope, default));
         Assert.Equal("ciphertext rejected: authentication failed", ex.Message);
@@ -104,7 +104,7 @@ public sealed class EnvelopeEncryptorTests
         var envelopes = new List<byte[]>();
         for (var i = 0; i < 1000; i++)
         {
-            envelopes.Add(await encryptor.EncryptAsync(RandomNumberGenerator.GetBytes(32), default));
+            envelopes.Add((await encryptor.EncryptAsync(RandomNumberGenerator.GetBytes(32), default)).Ciphertext);
         }
 
         foreach (var envelope in envelopes)
@@ -123,7 +123,7 @@ public sealed class EnvelopeEncryptorTests
         var envelopes = new List<byte[]>();
         for (var i = 0; i < 100; i++)
         {
-            envelopes.Add(await writer.EncryptAsync(RandomNumberGenerator.GetBytes(32), default));
+            envelopes.Add((await writer.EncryptAsync(RandomNumberGenerator.GetBytes(32), default)).Ciphertext);
         }
 
         using var reader = NewEncryptor();
@@ -144,7 +144,7 @@ public sealed class EnvelopeEncryptorTests
         var headers = new HashSet<string>();
         for (var i = 0; i < 9; i++)
         {
-            var envelope = await encryptor.EncryptAsync(new byte[32], default);
+            var envelope = (await encryptor.EncryptAsync(new byte[32], default)).Ciphertext;
             headers.Add(Convert.ToHexString(envelope, 0, envelope.Length - 12 - 32 - 16));
         }
 
@@ -173,11 +173,11 @@ public sealed class EnvelopeEncryptorTests
     public async Task Promoting_a_new_root_key_rotates_the_data_key_and_old_envelopes_still_open()
     {
         using var encryptor = NewEncryptor();
-        var old = await encryptor.EncryptAsync(new byte[] { 1, 2, 3 }, default);
+        var old = (await encryptor.EncryptAsync(new byte[] { 1, 2, 3 }, default)).Ciphertext;
 
         _provider.Add("kek-test-2");
         _provider.Promote("kek-test-2");
-        var fresh = await encryptor.EncryptAsync(new byte[] { 4, 5, 6 }, default);
+        var fresh = (await encryptor.EncryptAsync(new byte[] { 4, 5, 6 }, default)).Ciphertext;
 
         Assert.Equal("kek-test-1", EnvelopeEncryptor.ReadRootKeyId(old));
         Assert.Equal("kek-test-2", EnvelopeEncryptor.ReadRootKeyId(fresh));
@@ -190,7 +190,7 @@ public sealed class EnvelopeEncryptorTests
     {
         var other = new CountingKeyProvider("kek-elsewhere");
         using var foreign = new EnvelopeEncryptor(other, new EnvelopeOptions(), TimeProvider.System);
-        var envelope = await foreign.EncryptAsync(new byte[32], default);
+        var envelope = (await foreign.EncryptAsync(new byte[32], default)).Ciphertext;
 
         using var encryptor = NewEncryptor();
         var ex = await Assert.ThrowsAsync<KmsException>(async () => await encryptor.DecryptAsync(envelope, default));
@@ -202,7 +202,7 @@ public sealed class EnvelopeEncryptorTests
     public async Task A_disabled_root_key_is_refused_even_when_its_data_key_is_cached()
     {
         using var encryptor = NewEncryptor();
-        var envelope = await encryptor.EncryptAsync(new byte[32], default);
+        var envelope = (await encryptor.EncryptAsync(new byte[32], default)).Ciphertext;
         _provider.Add("kek-test-2");
         _provider.Promote("kek-test-2");
         _provider.Disable("kek-test-1");
@@ -216,7 +216,7 @@ public sealed class EnvelopeEncryptorTests
     {
         _provider.Add("kek-test-2");
         using var encryptor = NewEncryptor();
-        var envelope = await encryptor.EncryptAsync(new byte[32], default);
+        var envelope = (await encryptor.EncryptAsync(new byte[32], default)).Ciphertext;
         var spliced = (byte[])envelope.Clone();
         spliced[2 + "kek-test-".Length] = (byte)'2';
 
@@ -232,7 +232,7 @@ public sealed class EnvelopeEncryptorTests
     public async Task Concurrent_misses_for_one_data_key_share_a_single_unwrap()
     {
         using var writer = NewEncryptor();
-        var envelope = await writer.EncryptAsync(new byte[32], default);
+        var envelope = (await writer.EncryptAsync(new byte[32], default)).Ciphertext;
         using var reader = NewEncryptor();
         _provider.UnwrapGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -249,7 +249,7 @@ public sealed class EnvelopeEncryptorTests
     public async Task A_failed_unwrap_is_not_cached()
     {
         using var writer = NewEncryptor();
-        var envelope = await writer.EncryptAsync(new byte[32], default);
+        var envelope = (await writer.EncryptAsync(new byte[32], default)).Ciphertext;
         var broken = (byte[])envelope.Clone();
         broken[2 + "kek-test-1".Length + 2 + 20] ^= 1;
         using var reader = NewEncryptor();
@@ -270,7 +270,7 @@ public sealed class EnvelopeEncryptorTests
             for (var i = 0; i < 500; i++)
             {
                 var plaintext = RandomNumberGenerator.GetBytes(32);
-                var envelope = await encryptor.EncryptAsync(plaintext, default);
+                var envelope = (await encryptor.EncryptAsync(plaintext, default)).Ciphertext;
                 Assert.Equal(plaintext, await encryptor.DecryptAsync(envelope, default));
             }
         }));

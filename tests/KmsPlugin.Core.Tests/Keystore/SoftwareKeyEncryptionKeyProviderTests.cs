@@ -26,8 +26,8 @@ public sealed class SoftwareKeyEncryptionKeyProviderTests : IDisposable
     {
         using var provider = Load();
         Assert.Equal("software", provider.Name);
-        var primary = provider.Primary;
-        Assert.Same(primary, provider.Primary);
+        var primary = provider.Primary.Key;
+        Assert.Same(primary, provider.Primary.Key);
         Assert.Same(primary, provider.GetForDecrypt(primary.Id));
 
         var dek = new byte[32];
@@ -49,7 +49,7 @@ public sealed class SoftwareKeyEncryptionKeyProviderTests : IDisposable
 
         using (provider)
         {
-            Assert.NotNull(await provider.Primary.WrapAsync(new byte[32], Context, default));
+            Assert.NotNull(await provider.Primary.Key.WrapAsync(new byte[32], Context, default));
         }
     }
 
@@ -78,7 +78,7 @@ public sealed class SoftwareKeyEncryptionKeyProviderTests : IDisposable
         Assert.Equal(KmsErrorKind.KeyUnavailable, error.Kind);
         Assert.Equal($"root key \"{retired}\" is disabled", error.Message);
         Assert.Equal(decryptOnly, provider.GetForDecrypt(decryptOnly).Id);
-        Assert.NotEqual(decryptOnly, provider.Primary.Id);
+        Assert.NotEqual(decryptOnly, provider.Primary.Key.Id);
     }
 
     [Fact]
@@ -87,12 +87,12 @@ public sealed class SoftwareKeyEncryptionKeyProviderTests : IDisposable
         File.Delete(path);
         KeystoreFile.Create(path, Passphrase, Options(time), primaryExpiresAt: time.GetUtcNow().AddDays(30)).Dispose();
         using var provider = Load();
-        var primary = provider.Primary;
+        var primary = provider.Primary.Key;
         var wrapped = await primary.WrapAsync(new byte[32], Context, default);
 
         time.Advance(TimeSpan.FromDays(30));
 
-        var error = Assert.Throws<KmsException>(() => provider.Primary);
+        var error = Assert.Throws<KmsException>(() => provider.Primary.Key);
         Assert.Equal(KmsErrorKind.KeyUnavailable, error.Kind);
         Assert.Equal($"root key \"{primary.Id}\" expired at 2025-04-13T15:09:26Z; promote a new root key", error.Message);
         Assert.Equal(32, await provider.GetForDecrypt(primary.Id).UnwrapAsync(wrapped, Context, new byte[32], default));
@@ -102,7 +102,7 @@ public sealed class SoftwareKeyEncryptionKeyProviderTests : IDisposable
     public void Reload_keeps_instances_of_persisting_keys_and_moves_the_primary()
     {
         using var provider = Load();
-        var oldPrimary = provider.Primary;
+        var oldPrimary = provider.Primary.Key;
 
         string added;
         using (var keystore = KeystoreFile.Load(path, Passphrase, Options(time)))
@@ -111,7 +111,7 @@ public sealed class SoftwareKeyEncryptionKeyProviderTests : IDisposable
             provider.Reload(keystore);
         }
 
-        Assert.Same(oldPrimary, provider.Primary);
+        Assert.Same(oldPrimary, provider.Primary.Key);
         var addedKey = provider.GetForDecrypt(added);
 
         using (var keystore = KeystoreFile.Load(path, Passphrase, Options(time)))
@@ -120,7 +120,7 @@ public sealed class SoftwareKeyEncryptionKeyProviderTests : IDisposable
             provider.Reload(keystore);
         }
 
-        Assert.Same(addedKey, provider.Primary);
+        Assert.Same(addedKey, provider.Primary.Key);
         Assert.Same(oldPrimary, provider.GetForDecrypt(oldPrimary.Id));
         Assert.Equal(2, provider.Keys.Count);
     }
@@ -129,7 +129,7 @@ public sealed class SoftwareKeyEncryptionKeyProviderTests : IDisposable
     public void Reload_after_retire_refuses_the_retired_key()
     {
         using var provider = Load();
-        var first = provider.Primary.Id;
+        var first = provider.Primary.Key.Id;
         using (var keystore = KeystoreFile.Load(path, Passphrase, Options(time)))
         {
             keystore.Promote(keystore.AddKey().Id);
@@ -144,9 +144,55 @@ public sealed class SoftwareKeyEncryptionKeyProviderTests : IDisposable
     public async Task Development_provider_works_without_any_file()
     {
         using var provider = SoftwareKeyEncryptionKeyProvider.CreateDevelopment(time);
-        var wrapped = await provider.Primary.WrapAsync(new byte[32], Context, default);
-        Assert.Equal(32, await provider.GetForDecrypt(provider.Primary.Id).UnwrapAsync(wrapped, Context, new byte[32], default));
-        Assert.Matches("^kek-20250314-[0-9a-f]{8}$", provider.Primary.Id);
+        var wrapped = await provider.Primary.Key.WrapAsync(new byte[32], Context, default);
+        Assert.Equal(32, await provider.GetForDecrypt(provider.Primary.Key.Id).UnwrapAsync(wrapped, Context, new byte[32], default));
+        Assert.Matches("^kek-20250314-[0-9a-f]{8}$", provider.Primary.Key.Id);
+    }
+
+    [Fact]
+    public void Key_id_carries_the_promotion_generation_so_a_rotation_back_never_reuses_an_id()
+    {
+        using var provider = Load();
+        var a = provider.Primary;
+        Assert.Equal($"{a.Key.Id}@1", a.KeyId);
+
+        string b;
+        using (var keystore = KeystoreFile.Load(path, Passphrase, Options(time)))
+        {
+            b = keystore.AddKey().Id;
+            keystore.Promote(b);
+            provider.Reload(keystore);
+        }
+
+        Assert.Equal($"{b}@2", provider.Primary.KeyId);
+
+        using (var keystore = KeystoreFile.Load(path, Passphrase, Options(time)))
+        {
+            keystore.Promote(a.Key.Id);
+            provider.Reload(keystore);
+        }
+
+        var again = provider.Primary;
+        Assert.Same(a.Key, again.Key);
+        Assert.Equal($"{a.Key.Id}@3", again.KeyId);
+        Assert.NotEqual(a, again);
+
+        using var reloaded = Load();
+        Assert.Equal(again.KeyId, reloaded.Primary.KeyId);
+    }
+
+    [Fact]
+    public void A_reload_without_a_promotion_keeps_the_same_primary_value()
+    {
+        using var provider = Load();
+        var before = provider.Primary;
+        using (var keystore = KeystoreFile.Load(path, Passphrase, Options(time)))
+        {
+            keystore.AddKey();
+            provider.Reload(keystore);
+        }
+
+        Assert.Same(before, provider.Primary);
     }
 
     private SoftwareKeyEncryptionKeyProvider Load()

@@ -64,7 +64,7 @@ public sealed class KeyManagementServiceV1Tests : IAsyncLifetime
     {
         await using var other = await RunningPlugin.StartAsync(TestKeys.Development());
         var foreign = await other.V1.EncryptAsync(new EncryptRequest { Version = "v1beta1", Plain = ByteString.CopyFrom(new byte[32]) });
-        var foreignKeyId = other.Host.Encryptor.Provider.Primary.Id;
+        var foreignKeyId = other.Host.Encryptor.Provider.Primary.Key.Id;
 
         var ex = await Assert.ThrowsAsync<RpcException>(async () =>
             await _plugin.V1.DecryptAsync(new DecryptRequest { Version = "v1beta1", Cipher = foreign.Cipher }));
