@@ -5,12 +5,14 @@ using Grpc.Core;
 using KmsPlugin.Protocol.V1Beta1;
 using KmsPlugin.Server.Grpc;
 using KmsPlugin.Server.Hosting;
+using V2 = KmsPlugin.Protocol.V2;
 
 namespace KmsPlugin.Server.Cli;
 
 /// <summary>
-/// What kube-apiserver's v1 health check does: Version, then Encrypt("ping") and Decrypt of the
-/// result. Exit code 0 only when every step answers as it should.
+/// What kube-apiserver's health checks do. v1: Version, then Encrypt("ping") and Decrypt of the
+/// result. v2: Status (healthz "ok", version "v2", a valid key_id), then an Encrypt whose key_id
+/// must equal Status's, and its Decrypt. Exit code 0 only when every step answers as it should.
 /// </summary>
 internal static class StatusCommand
 {
@@ -22,7 +24,13 @@ internal static class StatusCommand
             Description = "Deadline for each call, as kube-apiserver's `timeout` (default 3s)",
             DefaultValueFactory = _ => "3s",
         };
-        var command = new Command("status", "Check a running plugin over its socket: Version, then an Encrypt/Decrypt round trip of `ping`") { socket, timeout };
+        var api = new Option<string>("--api")
+        {
+            Description = "Which KMS API to check: v1, v2 or both (default both)",
+            DefaultValueFactory = _ => "both",
+        };
+        api.AcceptOnlyFromAmong("v1", "v2", "both");
+        var command = new Command("status", "Check a running plugin over its socket the way kube-apiserver's health checks do") { socket, timeout, api };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var output = parse.InvocationConfiguration.Output;
@@ -33,14 +41,27 @@ internal static class StatusCommand
                 return 2;
             }
 
-            return await CheckAsync(parse.GetValue(socket)!, deadline, output, error, cancellationToken);
+            var which = parse.GetValue(api)!;
+            using var channel = UnixSocketChannel.Create(parse.GetValue(socket)!);
+            var status = 0;
+            if (which is "v1" or "both")
+            {
+                status |= await CheckV1Async(channel, deadline, output, error, cancellationToken);
+            }
+
+            if (which is "v2" or "both")
+            {
+                status |= await CheckV2Async(channel, deadline, output, error, cancellationToken);
+            }
+
+            await output.WriteLineAsync(status == 0 ? "healthy" : "unhealthy");
+            return status;
         });
         return command;
     }
 
-    public static async Task<int> CheckAsync(string socketPath, TimeSpan timeout, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    private static async Task<int> CheckV1Async(ChannelBase channel, TimeSpan timeout, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
-        using var channel = UnixSocketChannel.Create(socketPath);
         var client = new KeyManagementService.KeyManagementServiceClient(channel);
         CallOptions Call() => new(deadline: DateTime.UtcNow + timeout, cancellationToken: cancellationToken);
         var step = "Version";
@@ -66,12 +87,73 @@ internal static class StatusCommand
             }
 
             await output.WriteLineAsync($"v1beta1 Encrypt/Decrypt of \"ping\": ok ({encrypted.Cipher.Length}-byte ciphertext)");
-            await output.WriteLineAsync("healthy");
             return 0;
         }
         catch (RpcException ex)
         {
-            await error.WriteLineAsync($"unhealthy: {step} failed: {ex.StatusCode}: {ex.Status.Detail}");
+            await error.WriteLineAsync($"unhealthy: v1beta1 {step} failed: {ex.StatusCode}: {ex.Status.Detail}");
+            return 1;
+        }
+    }
+
+    private static async Task<int> CheckV2Async(ChannelBase channel, TimeSpan timeout, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    {
+        var client = new V2.KeyManagementService.KeyManagementServiceClient(channel);
+        CallOptions Call() => new(deadline: DateTime.UtcNow + timeout, cancellationToken: cancellationToken);
+        var step = "Status";
+        try
+        {
+            var status = await client.StatusAsync(new V2.StatusRequest(), Call());
+            await output.WriteLineAsync($"v2 Status: version={status.Version} healthz={status.Healthz} key_id={status.KeyId}");
+            var problems = new List<string>();
+            if (status.Version != KeyManagementServiceV2.ApiVersion)
+            {
+                problems.Add($"version \"{status.Version}\" is not v2");
+            }
+
+            if (status.Healthz != "ok")
+            {
+                problems.Add($"healthz is \"{status.Healthz}\"");
+            }
+
+            if (status.KeyId.Length == 0 || System.Text.Encoding.UTF8.GetByteCount(status.KeyId) > KeyManagementServiceV2.MaxCiphertextLength)
+            {
+                problems.Add("key_id is empty or longer than 1024 bytes");
+            }
+
+            step = "Encrypt";
+            var plaintext = RandomNumberGenerator.GetBytes(32);
+            var uid = Guid.NewGuid().ToString();
+            var encrypted = await client.EncryptAsync(new V2.EncryptRequest { Plaintext = ByteString.CopyFrom(plaintext), Uid = uid }, Call());
+            if (encrypted.KeyId != status.KeyId)
+            {
+                problems.Add($"Encrypt returned key_id \"{encrypted.KeyId}\", Status said \"{status.KeyId}\"");
+            }
+
+            step = "Decrypt";
+            var request = new V2.DecryptRequest { Ciphertext = encrypted.Ciphertext, KeyId = encrypted.KeyId, Uid = uid };
+            request.Annotations.Add(encrypted.Annotations);
+            var decrypted = await client.DecryptAsync(request, Call());
+            if (!CryptographicOperations.FixedTimeEquals(decrypted.Plaintext.Span, plaintext))
+            {
+                problems.Add("Decrypt did not return what was encrypted");
+            }
+
+            foreach (var problem in problems)
+            {
+                await error.WriteLineAsync($"unhealthy: v2 {problem}");
+            }
+
+            if (problems.Count == 0)
+            {
+                await output.WriteLineAsync($"v2 Encrypt/Decrypt of a 32-byte key: ok ({encrypted.Ciphertext.Length}-byte ciphertext)");
+            }
+
+            return problems.Count == 0 ? 0 : 1;
+        }
+        catch (RpcException ex)
+        {
+            await error.WriteLineAsync($"unhealthy: v2 {step} failed: {ex.StatusCode}: {ex.Status.Detail}");
             return 1;
         }
     }

@@ -26,6 +26,8 @@ internal sealed partial class PluginHost : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
+    public RootKeyHealthProbe Health => _app.Services.GetRequiredService<RootKeyHealthProbe>();
+
     public static async Task<PluginHost> StartAsync(
         PluginHostOptions options,
         IKeyEncryptionKeyProvider provider,
@@ -69,18 +71,28 @@ internal sealed partial class PluginHost : IAsyncDisposable
             });
         });
 
-        var encryptor = new EnvelopeEncryptor(provider, options.Envelope, time ?? TimeProvider.System);
+        var clock = time ?? TimeProvider.System;
+        var encryptor = new EnvelopeEncryptor(provider, options.Envelope, clock);
         builder.Services.AddSingleton(provider);
         builder.Services.AddSingleton(encryptor);
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(clock);
+        builder.Services.AddSingleton<RootKeyHealthProbe>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<RootKeyHealthProbe>());
         builder.Services.AddGrpc(grpc =>
         {
             grpc.EnableDetailedErrors = false;
             grpc.MaxReceiveMessageSize = options.MaxRequestBytes;
+            grpc.Interceptors.Add<RequestLogScopeInterceptor>();
             grpc.Interceptors.Add<KmsErrorInterceptor>();
         });
 
         var app = builder.Build();
         app.MapGrpcService<KeyManagementServiceV1>();
+        app.MapGrpcService<KeyManagementServiceV2>();
+
+        // The first answer to Status must already be a real one.
+        await app.Services.GetRequiredService<RootKeyHealthProbe>().CheckNowAsync(cancellationToken).ConfigureAwait(false);
 
         var host = new PluginHost(app, options, encryptor);
         try
@@ -125,7 +137,7 @@ internal sealed partial class PluginHost : IAsyncDisposable
         }
     }
 
-    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "kms-plugin {Version} serving KMS v1beta1 on unix socket {SocketPath}, root keys: {Provider}, primary root key {PrimaryKeyId}")]
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "kms-plugin {Version} serving KMS v1beta1 and v2 on unix socket {SocketPath}, root keys: {Provider}, primary key_id {PrimaryKeyId}")]
     private static partial void LogListening(ILogger logger, string socketPath, string provider, string primaryKeyId, string version);
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "stopped; socket {SocketPath} removed")]

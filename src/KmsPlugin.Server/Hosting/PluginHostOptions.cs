@@ -23,6 +23,18 @@ internal sealed record PluginHostOptions
     /// </summary>
     public bool NormalizeAuthority { get; init; } = true;
 
+    /// <summary>How often the background root-key round trip runs while healthy.</summary>
+    public TimeSpan HealthProbeInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often it runs while unhealthy, so recovery shows quickly.</summary>
+    public TimeSpan HealthProbeIntervalWhenUnhealthy { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>A root-key round trip slower than this counts as failed.</summary>
+    public TimeSpan HealthProbeTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>A passed check older than this no longer counts as healthy (the probe itself is stuck).</summary>
+    public TimeSpan HealthStaleAfter => 3 * HealthProbeInterval + HealthProbeTimeout;
+
     /// <summary>Largest request message accepted; kube-apiserver sends 32-byte keys.</summary>
     public int MaxRequestBytes { get; init; } = 256 * 1024;
 }

@@ -1,0 +1,138 @@
+using System.Security.Cryptography;
+using KmsPlugin.Core.Errors;
+using KmsPlugin.Core.Keys;
+
+namespace KmsPlugin.Server.Hosting;
+
+/// <summary>
+/// Keeps a fresh answer to "does the root key work?" by wrapping and unwrapping a random key
+/// through the primary in the background, so KMS v2 Status (polled every minute and on every
+/// kube-apiserver /healthz hit) never costs a root-key call itself.
+/// </summary>
+internal sealed partial class RootKeyHealthProbe : BackgroundService
+{
+    private static readonly byte[] ProbeContext = "kms-plugin health probe"u8.ToArray();
+
+    private readonly IKeyEncryptionKeyProvider _provider;
+    private readonly PluginHostOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<RootKeyHealthProbe> _logger;
+    private RootKeyHealthReport _current = RootKeyHealthReport.NotYetChecked;
+
+    public RootKeyHealthProbe(IKeyEncryptionKeyProvider provider, PluginHostOptions options, TimeProvider time, ILogger<RootKeyHealthProbe> logger)
+    {
+        _provider = provider;
+        _options = options;
+        _time = time;
+        _logger = logger;
+    }
+
+    public RootKeyHealthReport Current => Volatile.Read(ref _current);
+
+    /// <summary>"ok" only for a passed check no older than <see cref="PluginHostOptions.HealthStaleAfter"/>.</summary>
+    public string Healthz
+    {
+        get
+        {
+            var report = Current;
+            if (!report.Healthy)
+            {
+                return report.Detail;
+            }
+
+            return _time.GetUtcNow() - report.CheckedAt <= _options.HealthStaleAfter
+                ? "ok"
+                : $"root key check is stale: last passed at {report.CheckedAt:yyyy-MM-ddTHH:mm:ssZ}";
+        }
+    }
+
+    public async Task<RootKeyHealthReport> CheckNowAsync(CancellationToken cancellationToken)
+    {
+        var report = await RoundTripAsync(cancellationToken).ConfigureAwait(false);
+        var previous = Interlocked.Exchange(ref _current, report);
+        if (report.Healthy != previous.Healthy || (!report.Healthy && report.Detail != previous.Detail))
+        {
+            if (report.Healthy)
+            {
+                LogHealthy(_logger, report.KeyId ?? "?");
+            }
+            else
+            {
+                LogUnhealthy(_logger, report.Detail);
+            }
+        }
+
+        if (previous.KeyId is not null && report.KeyId is not null && previous.KeyId != report.KeyId)
+        {
+            LogPrimaryChanged(_logger, previous.KeyId, report.KeyId);
+        }
+
+        return report;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var wait = Current.Healthy ? _options.HealthProbeInterval : _options.HealthProbeIntervalWhenUnhealthy;
+            try
+            {
+                await Task.Delay(wait, _time, stoppingToken).ConfigureAwait(false);
+                await CheckNowAsync(stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task<RootKeyHealthReport> RoundTripAsync(CancellationToken cancellationToken)
+    {
+        string? keyId = null;
+        var probe = RandomNumberGenerator.GetBytes(32);
+        var unwrapped = new byte[64];
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_options.HealthProbeTimeout);
+        try
+        {
+            var primary = _provider.Primary;
+            keyId = primary.KeyId;
+            var wrapped = await primary.Key.WrapAsync(probe, ProbeContext, timeout.Token).AsTask().WaitAsync(timeout.Token).ConfigureAwait(false);
+            var length = await primary.Key.UnwrapAsync(wrapped, ProbeContext, unwrapped, timeout.Token).AsTask().WaitAsync(timeout.Token).ConfigureAwait(false);
+            return CryptographicOperations.FixedTimeEquals(unwrapped.AsSpan(0, length), probe)
+                ? new RootKeyHealthReport(true, "ok", _time.GetUtcNow(), keyId)
+                : new RootKeyHealthReport(false, "root key check failed: unwrap returned different bytes", _time.GetUtcNow(), keyId);
+        }
+        catch (KmsException ex)
+        {
+            return new RootKeyHealthReport(false, $"root key check failed: {ex.Message}", _time.GetUtcNow(), keyId);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            return new RootKeyHealthReport(false, $"root key check timed out after {_options.HealthProbeTimeout.TotalSeconds:0.#}s", _time.GetUtcNow(), keyId);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogProbeError(_logger, ex);
+            return new RootKeyHealthReport(false, "root key check failed: internal error (see plugin log)", _time.GetUtcNow(), keyId);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(probe);
+            CryptographicOperations.ZeroMemory(unwrapped);
+        }
+    }
+
+    [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "root key check passed; primary key_id {KeyId}")]
+    private static partial void LogHealthy(ILogger logger, string keyId);
+
+    [LoggerMessage(EventId = 21, Level = LogLevel.Warning, Message = "unhealthy: {Detail}")]
+    private static partial void LogUnhealthy(ILogger logger, string detail);
+
+    [LoggerMessage(EventId = 22, Level = LogLevel.Information, Message = "primary root key changed: key_id {PreviousKeyId} -> {KeyId}")]
+    private static partial void LogPrimaryChanged(ILogger logger, string previousKeyId, string keyId);
+
+    [LoggerMessage(EventId = 23, Level = LogLevel.Error, Message = "root key check threw an unexpected error")]
+    private static partial void LogProbeError(ILogger logger, Exception exception);
+}

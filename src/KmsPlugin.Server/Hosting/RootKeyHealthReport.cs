@@ -1,0 +1,9 @@
+namespace KmsPlugin.Server.Hosting;
+
+/// <summary>The last root-key round trip: what Status and the health endpoints answer from.</summary>
+/// <param name="Detail">"ok", or a short reason an operator can act on. Never key material.</param>
+/// <param name="KeyId">The primary's key_id at the time of the check, if one could be read.</param>
+internal sealed record RootKeyHealthReport(bool Healthy, string Detail, DateTimeOffset CheckedAt, string? KeyId)
+{
+    public static RootKeyHealthReport NotYetChecked { get; } = new(false, "root key not checked yet", DateTimeOffset.MinValue, null);
+}
