@@ -70,7 +70,11 @@ for entry in "${PROTOS[@]}"; do
   mkdir -p "$GOPATH_WORK/src/$import"
   for f in "$scratch/$import"/*.go; do sync_file "$f" "$GOPATH_WORK/src/$import/$(basename "$f")"; done
 done
-sync_file "$REPO/tests/interop/go/kmsclient/main.go" "$CLIENT_DIR/main.go"
+# The client's sources: copy changed files, drop ones that no longer exist in the repo.
+for f in "$REPO/tests/interop/go/kmsclient"/*.go; do sync_file "$f" "$CLIENT_DIR/$(basename "$f")"; done
+for f in "$CLIENT_DIR"/*.go; do
+  [[ -e "$REPO/tests/interop/go/kmsclient/$(basename "$f")" ]] || rm -f "$f"
+done
 
 export GO111MODULE=off GOPROXY=off GOFLAGS= GOTOOLCHAIN=local CGO_ENABLED=0
 export GOPATH="$GOPATH_WORK:$SYS_GOPATH"
