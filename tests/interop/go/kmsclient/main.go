@@ -164,7 +164,8 @@ func socketAddr(s string) (string, error) {
 func authorityOption(mode, addr string) (string, []grpc.DialOption, error) {
 	switch mode {
 	case "raw":
-		// kube-apiserver's v1 client sets no authority. In grpc-go 1.33.3 (Debian's
+		// kube-apiserver's v1 client sets no authority, nor does its v2 client before 1.32
+		// (tags 1.29.x-1.31.x). In grpc-go 1.33.3 (Debian's
 		// /usr/share/gocode/src/google.golang.org/grpc) clientconn.go DialContext parses the
 		// target with internal/grpcutil.ParseTarget; a bare path has no "://", so no resolver
 		// matches, the target falls back to the "passthrough" scheme with Endpoint = the
@@ -174,8 +175,9 @@ func authorityOption(mode, addr string) (string, []grpc.DialOption, error) {
 		// So the header is the socket path itself, e.g. "/var/run/kms.sock".
 		return addr, nil, nil
 	case "percent":
-		// Newer grpc-go percent-encodes the default authority; url.PathEscape turns every
-		// '/' into %2F ("/var/run/kms.sock" -> "%2Fvar%2Frun%2Fkms.sock").
+		// Newer grpc-go percent-encodes the default authority, so a kube-apiserver built on
+		// one that sets no WithAuthority may send this form instead of the raw path.
+		// url.PathEscape turns every '/' into %2F ("/var/run/kms.sock" -> "%2Fvar%2Frun%2Fkms.sock").
 		a := url.PathEscape(addr)
 		return a, []grpc.DialOption{grpc.WithAuthority(a)}, nil
 	case "localhost":
