@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds tests/interop/go/kmsclient: a Go gRPC client that talks KMS v1 to the plugin
-# the way kube-apiserver's v1 client does. Fully offline: Go in GOPATH mode against the
+# Builds tests/interop/go/kmsclient: a Go gRPC client that talks KMS v1 and KMS v2 to the
+# plugin the way kube-apiserver's v1 and v2 clients do. Fully offline: Go in GOPATH mode against the
 # Debian 12 packages under /usr/share/gocode (grpc-go 1.33, protobuf-go 1.28); no modules,
 # no proxy, nothing is downloaded.
 #
@@ -37,28 +37,44 @@ echo "build-go-client: $(go version | cut -d' ' -f3-), grpc-go ${GRPC_VERSION:-u
 
 # Private GOPATH under the ignored build dir; the system GOPATH comes second for grpc/protobuf.
 GOPATH_WORK="$REPO/.build/go"
-PROTO_IMPORT=k8s.io/kms/apis/v1beta1          # upstream go_package of the v1beta1 API
 CLIENT_IMPORT=kmsplugin/interop/kmsclient
-GEN_DIR="$GOPATH_WORK/src/$PROTO_IMPORT"
 CLIENT_DIR="$GOPATH_WORK/src/$CLIENT_IMPORT"
-mkdir -p "$GEN_DIR" "$CLIENT_DIR" "$(dirname "$OUT")"
+mkdir -p "$CLIENT_DIR" "$(dirname "$OUT")"
+
+# Each proto with the upstream go_package it is mapped to (import path;package name).
+# The protos have no go_package; the M mappings supply it without editing the files.
+PROTOS=(
+  "kms/v1beta1/api.proto=k8s.io/kms/apis/v1beta1;v1beta1"
+  "kms/v2/api.proto=k8s.io/kms/apis/v2;v2"
+)
 
 # Generate into a scratch dir and only replace files whose content changed, so a
-# re-run leaves mtimes alone and `go build` is a cache hit.
-# The proto has no go_package; the M mappings supply it without editing the file.
+# re-run leaves mtimes alone and `go build` is a cache hit. One protoc run for all.
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
-PROTO_REL=kms/v1beta1/api.proto
-protoc -I "$REPO/protos" \
-  --go_out="$scratch" --go_opt=paths=import --go_opt="M$PROTO_REL=$PROTO_IMPORT;v1beta1" \
-  --go-grpc_out="$scratch" --go-grpc_opt=paths=import --go-grpc_opt="M$PROTO_REL=$PROTO_IMPORT;v1beta1" \
-  "$REPO/protos/$PROTO_REL"
+protoc_args=(-I "$REPO/protos" --go_out="$scratch" --go_opt=paths=import --go-grpc_out="$scratch" --go-grpc_opt=paths=import)
+proto_files=()
+for entry in "${PROTOS[@]}"; do
+  rel="${entry%%=*}"
+  protoc_args+=(--go_opt="M$entry" --go-grpc_opt="M$entry")
+  proto_files+=("$REPO/protos/$rel")
+done
+protoc "${protoc_args[@]}" "${proto_files[@]}"
 
 sync_file() { # src dst
   if ! cmp -s "$1" "$2"; then cp "$1" "$2"; fi
 }
-for f in "$scratch/$PROTO_IMPORT"/*.go; do sync_file "$f" "$GEN_DIR/$(basename "$f")"; done
-sync_file "$REPO/tests/interop/go/kmsclient/main.go" "$CLIENT_DIR/main.go"
+for entry in "${PROTOS[@]}"; do
+  import="${entry#*=}"
+  import="${import%%;*}"
+  mkdir -p "$GOPATH_WORK/src/$import"
+  for f in "$scratch/$import"/*.go; do sync_file "$f" "$GOPATH_WORK/src/$import/$(basename "$f")"; done
+done
+# The client's sources: copy changed files, drop ones that no longer exist in the repo.
+for f in "$REPO/tests/interop/go/kmsclient"/*.go; do sync_file "$f" "$CLIENT_DIR/$(basename "$f")"; done
+for f in "$CLIENT_DIR"/*.go; do
+  [[ -e "$REPO/tests/interop/go/kmsclient/$(basename "$f")" ]] || rm -f "$f"
+done
 
 export GO111MODULE=off GOPROXY=off GOFLAGS= GOTOOLCHAIN=local CGO_ENABLED=0
 export GOPATH="$GOPATH_WORK:$SYS_GOPATH"

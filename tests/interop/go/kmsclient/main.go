@@ -1,9 +1,11 @@
-// Command kms-goclient is a KMS v1 (v1beta1) gRPC client that dials the plugin's unix
-// socket the same way kube-apiserver's v1 envelope client does, so the C# tests can prove
-// the plugin works with the real client stack (grpc-go), not only with Grpc.Net.Client.
+// Command kms-goclient is a KMS v1 (v1beta1) and KMS v2 gRPC client that dials the
+// plugin's unix socket the same way kube-apiserver's envelope clients do, so the C# tests
+// can prove the plugin works with the real client stack (grpc-go), not only with
+// Grpc.Net.Client. The v2 half is in v2.go.
 //
-// Fact source for the dial and call behaviour mirrored here:
-// kubernetes/apiserver pkg/storage/value/encrypt/envelope/grpc_service.go.
+// Fact sources for the dial and call behaviour mirrored here:
+// kubernetes/apiserver pkg/storage/value/encrypt/envelope/grpc_service.go (v1) and
+// pkg/storage/value/encrypt/envelope/kmsv2/grpc_service.go (v2).
 //
 // Built by scripts/build-go-client.sh (GOPATH mode, Debian's grpc-go 1.33).
 package main
@@ -30,12 +32,14 @@ import (
 	"google.golang.org/grpc/status"
 
 	kmsapi "k8s.io/kms/apis/v1beta1"
+	kmsv2 "k8s.io/kms/apis/v2"
 )
 
 // apiVersion is what kube-apiserver puts in every v1 request and requires back from Version.
 const apiVersion = "v1beta1"
 
 type options struct {
+	api         string
 	socket      string
 	authority   string
 	mode        string
@@ -44,18 +48,29 @@ type options struct {
 	duration    time.Duration
 	calls       int
 	jsonOut     bool
+
+	// v2 encrypt/decrypt modes
+	plaintextHex    string
+	ciphertextB64   string
+	keyID           string
+	annotationsJSON string
 }
 
 func main() {
 	var o options
+	flag.StringVar(&o.api, "api", "v1", "KMS API: v1 (package v1beta1) or v2 (package v2)")
 	flag.StringVar(&o.socket, "socket", "", "plugin socket: a path, @abstract, or unix:///path (required)")
-	flag.StringVar(&o.authority, "authority", "raw", "which `mode` of :authority to send: raw (grpc-go 1.33 default = socket path, like kube-apiserver v1), percent (path with every '/' as %2F, like newer grpc-go), localhost (like kube-apiserver v2 >= 1.32)")
-	flag.StringVar(&o.mode, "mode", "check", "check | load | bad")
+	flag.StringVar(&o.authority, "authority", "", "which `mode` of :authority to send: raw (grpc-go 1.33 default = socket path, like kube-apiserver v1 and v2 before 1.32), percent (path with every '/' as %2F, like newer grpc-go), localhost (like kube-apiserver v2 >= 1.32); default raw for -api v1, localhost for -api v2")
+	flag.StringVar(&o.mode, "mode", "check", "check | load | bad; with -api v2 also status | encrypt | decrypt")
 	flag.DurationVar(&o.timeout, "timeout", 3*time.Second, "per-RPC deadline (kube-apiserver's default KMS timeout is 3s)")
 	flag.IntVar(&o.concurrency, "concurrency", 4, "load: number of concurrent workers")
 	flag.DurationVar(&o.duration, "duration", 5*time.Second, "load: how long to run (ignored if -calls > 0)")
 	flag.IntVar(&o.calls, "calls", 0, "load: total Encrypt+Decrypt round trips to make (0 = use -duration)")
-	flag.BoolVar(&o.jsonOut, "json", false, "load: print one JSON object on stdout")
+	flag.BoolVar(&o.jsonOut, "json", false, "load, status, encrypt, decrypt: print one JSON object on stdout")
+	flag.StringVar(&o.plaintextHex, "plaintext-hex", "", "v2 encrypt: plaintext as hex (default: 32 random bytes)")
+	flag.StringVar(&o.ciphertextB64, "ciphertext-b64", "", "v2 decrypt: ciphertext as standard base64 (empty: an empty ciphertext)")
+	flag.StringVar(&o.keyID, "key-id", "", "v2 decrypt: key_id to send")
+	flag.StringVar(&o.annotationsJSON, "annotations-json", "", "v2 decrypt: annotations as a JSON object of key -> standard base64 value, as -mode encrypt prints them")
 	flag.Parse()
 
 	if err := run(o); err != nil {
@@ -72,6 +87,21 @@ func run(o options) error {
 	if err != nil {
 		return usageError(err.Error())
 	}
+	switch o.api {
+	case "v1":
+		if o.authority == "" {
+			o.authority = "raw"
+		}
+	case "v2":
+		if o.authority == "" {
+			o.authority = "localhost" // what current kube-apiserver (>= 1.32) sends
+		}
+	default:
+		return usageError("unknown -api " + o.api + " (v1|v2)")
+	}
+	if o.concurrency < 1 {
+		return usageError("-concurrency must be >= 1")
+	}
 	authority, dialOpts, err := authorityOption(o.authority, addr)
 	if err != nil {
 		return usageError(err.Error())
@@ -82,18 +112,20 @@ func run(o options) error {
 		return fmt.Errorf("dial %s: %w", addr, err)
 	}
 	defer conn.Close()
-	c := &client{kms: kmsapi.NewKeyManagementServiceClient(conn), timeout: o.timeout}
 
+	if o.api == "v2" {
+		return runV2(&v2client{kms: kmsv2.NewKeyManagementServiceClient(conn), timeout: o.timeout}, o, authority)
+	}
+	c := &client{kms: kmsapi.NewKeyManagementServiceClient(conn), timeout: o.timeout}
 	switch o.mode {
 	case "check":
 		return runCheck(c, authority)
 	case "load":
-		if o.concurrency < 1 {
-			return usageError("-concurrency must be >= 1")
-		}
-		return runLoad(c, o, authority)
+		return runLoad(o, authority, c.version, func() error { return c.roundTrip(randomBytes(32)) })
 	case "bad":
 		return runBad(c)
+	case "status", "encrypt", "decrypt":
+		return usageError("-mode " + o.mode + " needs -api v2")
 	default:
 		return usageError("unknown -mode " + o.mode)
 	}
@@ -132,7 +164,8 @@ func socketAddr(s string) (string, error) {
 func authorityOption(mode, addr string) (string, []grpc.DialOption, error) {
 	switch mode {
 	case "raw":
-		// kube-apiserver's v1 client sets no authority. In grpc-go 1.33.3 (Debian's
+		// kube-apiserver's v1 client sets no authority, nor does its v2 client before 1.32
+		// (tags 1.29.x-1.31.x). In grpc-go 1.33.3 (Debian's
 		// /usr/share/gocode/src/google.golang.org/grpc) clientconn.go DialContext parses the
 		// target with internal/grpcutil.ParseTarget; a bare path has no "://", so no resolver
 		// matches, the target falls back to the "passthrough" scheme with Endpoint = the
@@ -142,8 +175,9 @@ func authorityOption(mode, addr string) (string, []grpc.DialOption, error) {
 		// So the header is the socket path itself, e.g. "/var/run/kms.sock".
 		return addr, nil, nil
 	case "percent":
-		// Newer grpc-go percent-encodes the default authority; url.PathEscape turns every
-		// '/' into %2F ("/var/run/kms.sock" -> "%2Fvar%2Frun%2Fkms.sock").
+		// Newer grpc-go percent-encodes the default authority, so a kube-apiserver built on
+		// one that sets no WithAuthority may send this form instead of the raw path.
+		// url.PathEscape turns every '/' into %2F ("/var/run/kms.sock" -> "%2Fvar%2Frun%2Fkms.sock").
 		a := url.PathEscape(addr)
 		return a, []grpc.DialOption{grpc.WithAuthority(a)}, nil
 	case "localhost":
@@ -177,7 +211,12 @@ type client struct {
 	timeout time.Duration
 }
 
-func (c *client) version() (*kmsapi.VersionResponse, error) {
+func (c *client) version() error {
+	_, err := c.versionResponse()
+	return err
+}
+
+func (c *client) versionResponse() (*kmsapi.VersionResponse, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 	defer cancel()
 	resp, err := c.kms.Version(ctx, &kmsapi.VersionRequest{Version: apiVersion})
@@ -251,7 +290,7 @@ func randomBytes(n int) []byte {
 
 func runCheck(c *client, authority string) error {
 	fmt.Printf("authority: %q\n", authority)
-	v, err := c.version()
+	v, err := c.versionResponse()
 	if err != nil {
 		return err
 	}
@@ -274,10 +313,11 @@ func runCheck(c *client, authority string) error {
 // ---- -mode load ----
 
 type loadResult struct {
+	API             string  `json:"api"`              // -api: v1|v2
 	Authority       string  `json:"authority"`        // -authority mode: raw|percent|localhost
 	AuthorityHeader string  `json:"authority_header"` // the :authority value actually sent
 	Concurrency     int     `json:"concurrency"`
-	Calls           int64   `json:"calls"` // round trips attempted (Encrypt+Decrypt), incl. failed; 0 if Version failed
+	Calls           int64   `json:"calls"` // round trips attempted (Encrypt+Decrypt), incl. failed; 0 if Version/Status failed
 	Seconds         float64 `json:"seconds"`
 	CallsPerSecond  float64 `json:"calls_per_second"` // successful round trips per second
 	P50Ms           float64 `json:"p50_ms"`           // over successful round trips
@@ -286,10 +326,12 @@ type loadResult struct {
 	FirstError      string  `json:"first_error,omitempty"`
 }
 
-func runLoad(c *client, o options, authority string) error {
-	if _, err := c.version(); err != nil {
+// runLoad runs probe once (v1 Version, v2 Status: what kube-apiserver requires before it
+// uses the plugin), then -concurrency workers that each loop roundTrip.
+func runLoad(o options, authority string, probe func() error, roundTrip func() error) error {
+	if err := probe(); err != nil {
 		// Still emit the result object so a caller parsing -json sees why nothing ran.
-		return reportLoad(o, loadResult{Authority: o.authority, AuthorityHeader: authority,
+		return reportLoad(o, loadResult{API: o.api, Authority: o.authority, AuthorityHeader: authority,
 			Concurrency: o.concurrency, Errors: 1, FirstError: err.Error()})
 	}
 
@@ -317,7 +359,7 @@ func runLoad(c *client, o options, authority string) error {
 					return
 				}
 				t0 := time.Now()
-				err := c.roundTrip(randomBytes(32))
+				err := roundTrip()
 				d := time.Since(t0)
 				atomic.AddInt64(&calls, 1)
 				if err != nil {
@@ -339,6 +381,7 @@ func runLoad(c *client, o options, authority string) error {
 	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
 
 	r := loadResult{
+		API:             o.api,
 		Authority:       o.authority,
 		AuthorityHeader: authority,
 		Concurrency:     o.concurrency,
@@ -362,8 +405,8 @@ func reportLoad(o options, r loadResult) error {
 		out, _ := json.Marshal(r)
 		fmt.Println(string(out))
 	} else {
-		fmt.Printf("authority=%s (%q) concurrency=%d round_trips=%d seconds=%.3f round_trips/s=%.1f p50=%.3fms p99=%.3fms errors=%d\n",
-			r.Authority, r.AuthorityHeader, r.Concurrency, r.Calls, r.Seconds, r.CallsPerSecond, r.P50Ms, r.P99Ms, r.Errors)
+		fmt.Printf("api=%s authority=%s (%q) concurrency=%d round_trips=%d seconds=%.3f round_trips/s=%.1f p50=%.3fms p99=%.3fms errors=%d\n",
+			r.API, r.Authority, r.AuthorityHeader, r.Concurrency, r.Calls, r.Seconds, r.CallsPerSecond, r.P50Ms, r.P99Ms, r.Errors)
 	}
 	if r.Calls == 0 && r.Errors > 0 {
 		return errors.New(r.FirstError)
@@ -396,7 +439,7 @@ func round3(f float64) float64 { return float64(int64(f*1000+0.5)) / 1000 }
 // runBad sends ciphertexts kube-apiserver could read back from a damaged or foreign etcd
 // value; the plugin must reject each with InvalidArgument (not crash, hang, or return data).
 func runBad(c *client) error {
-	if _, err := c.version(); err != nil {
+	if err := c.version(); err != nil {
 		return err
 	}
 	valid, err := c.encrypt(randomBytes(32))
