@@ -36,12 +36,19 @@ internal sealed partial class PluginHost : IAsyncDisposable
         CancellationToken cancellationToken = default)
     {
         UnixSocketFile.Prepare(options.SocketPath);
+        var stagingPath = UnixSocketFile.CreateStagingPath(options.SocketPath);
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(options.LogLevel);
         builder.Logging.AddFilter("Microsoft.AspNetCore", level => level >= LogLevel.Warning && level >= options.LogLevel);
         builder.Logging.AddFilter("Microsoft.Hosting", level => level >= LogLevel.Warning && level >= options.LogLevel);
+        builder.Logging.AddFilter("Grpc", level => level >= LogLevel.Warning && level >= options.LogLevel);
+
+        // Our own scope (method, uid) is what an operator needs; the per-request hosting scope and
+        // trace ids are noise on a unix socket.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
+        builder.Logging.Configure(logging => logging.ActivityTrackingOptions = ActivityTrackingOptions.None);
         if (configureLogging is null)
         {
             builder.Logging.AddSimpleConsole(console =>
@@ -61,7 +68,7 @@ internal sealed partial class PluginHost : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.ListenUnixSocket(options.SocketPath, listen =>
+            kestrel.ListenUnixSocket(stagingPath, listen =>
             {
                 listen.Protocols = HttpProtocols.Http2;
                 if (options.NormalizeAuthority)
@@ -97,11 +104,13 @@ internal sealed partial class PluginHost : IAsyncDisposable
         var host = new PluginHost(app, options, encryptor);
         try
         {
-            await UnixSocketFile.BindPrivatelyAsync(options.SocketPath, options.SocketMode, () => app.StartAsync(cancellationToken)).ConfigureAwait(false);
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            UnixSocketFile.Publish(stagingPath, options.SocketPath, options.SocketMode);
         }
         catch
         {
             await host.DisposeAsync().ConfigureAwait(false);
+            UnixSocketFile.DiscardStaging(stagingPath);
             throw;
         }
 

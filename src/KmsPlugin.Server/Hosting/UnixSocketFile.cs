@@ -1,16 +1,19 @@
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 
 namespace KmsPlugin.Server.Hosting;
 
 /// <summary>
 /// The socket path's life: parent directory created, a stale socket removed (never a regular
-/// file or a socket another process still serves), created with no group/other access, set to
-/// the configured mode, removed on shutdown.
+/// file or a socket another process still serves), bound in a private staging directory, given
+/// the configured mode there and only then renamed into place (so no client ever sees it with
+/// looser permissions), removed on shutdown.
 /// </summary>
 internal static class UnixSocketFile
 {
     private const UnixFileMode DirectoryMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+
+    /// <summary>Bytes the staging path adds to the parent: "/.kmsp-" + 8 hex + "/k".</summary>
+    private const int StagingOverhead = 17;
 
     /// <summary>Every problem that stops the path being used, empty when it is ready to bind.</summary>
     public static IReadOnlyList<string> Check(string path)
@@ -22,7 +25,8 @@ internal static class UnixSocketFile
             return problems;
         }
 
-        if (System.Text.Encoding.UTF8.GetByteCount(path) > 107)
+        var parentLength = System.Text.Encoding.UTF8.GetByteCount(Path.GetDirectoryName(path) ?? "");
+        if (Math.Max(System.Text.Encoding.UTF8.GetByteCount(path), parentLength + StagingOverhead) > 107)
         {
             problems.Add($"socket path \"{path}\" is longer than the 107 bytes a unix socket path may have");
         }
@@ -63,20 +67,34 @@ internal static class UnixSocketFile
         File.Delete(path);
     }
 
-    /// <summary>Runs <paramref name="bind"/> with a umask that keeps group and others off the new socket.</summary>
-    public static async Task BindPrivatelyAsync(string path, UnixFileMode mode, Func<Task> bind)
+    /// <summary>A path in a new owner-only directory beside <paramref name="path"/>, to bind before publishing.</summary>
+    public static string CreateStagingPath(string path)
     {
-        var previous = umask(0x7F); // 0177: no group or other bits
-        try
+        var directory = Path.Combine(Path.GetDirectoryName(path)!, ".kmsp-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4)));
+        Directory.CreateDirectory(directory, DirectoryMode);
+        return Path.Combine(directory, "k");
+    }
+
+    /// <summary>Sets the bound socket's mode, then renames it to <paramref name="path"/>.</summary>
+    public static void Publish(string stagingPath, string path, UnixFileMode mode)
+    {
+        File.SetUnixFileMode(stagingPath, mode);
+        File.Move(stagingPath, path, overwrite: false);
+        DiscardStaging(stagingPath);
+    }
+
+    public static void DiscardStaging(string stagingPath)
+    {
+        var directory = Path.GetDirectoryName(stagingPath)!;
+        if (UnixFileType.IsSocket(stagingPath))
         {
-            await bind().ConfigureAwait(false);
-        }
-        finally
-        {
-            umask(previous);
+            File.Delete(stagingPath);
         }
 
-        File.SetUnixFileMode(path, mode);
+        if (Directory.Exists(directory))
+        {
+            Directory.Delete(directory);
+        }
     }
 
     public static void Remove(string path)
@@ -100,7 +118,4 @@ internal static class UnixSocketFile
             return false;
         }
     }
-
-    [DllImport("libc")]
-    private static extern uint umask(uint mask);
 }

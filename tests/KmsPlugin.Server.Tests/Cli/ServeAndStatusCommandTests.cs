@@ -18,7 +18,9 @@ public sealed class ServeAndStatusCommandTests : IDisposable
 
         Assert.True(status.ExitCode == 0, status.ToString());
         Assert.Contains("version=v1beta1 runtime=kms-plugin", status.Output);
-        Assert.Contains("healthy", status.Output);
+        Assert.Matches("v2 Status: version=v2 healthz=ok key_id=kek-[0-9]{8}-[0-9a-f]{8}@1", status.Output);
+        Assert.Contains("v2 Encrypt/Decrypt of a 32-byte key: ok", status.Output);
+        Assert.EndsWith("healthy\n", status.Output);
         Assert.Contains("DEVELOPMENT MODE", plugin.Log);
         Assert.Equal(0, await plugin.TerminateAsync());
         Assert.False(PluginProcess.Connectable(socket));
@@ -30,7 +32,8 @@ public sealed class ServeAndStatusCommandTests : IDisposable
         var status = await PluginProcess.RunCliAsync(null, "status", "--socket", _dir.File("nothing.sock"), "--timeout", "500ms");
 
         Assert.Equal(1, status.ExitCode);
-        Assert.Contains("unhealthy: Version failed", status.Error);
+        Assert.Contains("unhealthy: v1beta1 Version failed", status.Error);
+        Assert.Contains("unhealthy: v2 Status failed", status.Error);
     }
 
     [Fact]

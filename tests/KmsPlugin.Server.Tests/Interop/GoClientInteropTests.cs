@@ -44,13 +44,36 @@ public sealed class GoClientInteropTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("raw", 1)]
-    [InlineData("raw", 16)]
-    [InlineData("localhost", 16)]
-    public async Task Load_through_the_real_client_has_no_errors(string authority, int concurrency)
+    [InlineData("raw")]
+    [InlineData("percent")]
+    [InlineData("localhost")]
+    public async Task V2_Status_Encrypt_Decrypt_pass_kube_apiserver_validation(string authority)
     {
-        var report = await GoClient.LoadAsync(_plugin.SocketPath, authority, concurrency, calls: 4000);
-        _output.WriteLine($"go client, authority {authority} ({report.AuthorityHeader}), {concurrency} callers: {report.CallsPerSecond:F0} round trips/s, p50 {report.P50Ms:F2} ms, p99 {report.P99Ms:F2} ms");
+        var result = await GoClient.RunAsync("-api", "v2", "-socket", _plugin.SocketPath, "-authority", authority, "-mode", "check");
+        _output.WriteLine(result.ToString());
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("healthz=\"ok\"", result.Output);
+    }
+
+    [Theory]
+    [InlineData("raw")]
+    [InlineData("localhost")]
+    public async Task V2_malformed_ciphertexts_and_wrong_key_ids_are_refused(string authority)
+    {
+        var result = await GoClient.RunAsync("-api", "v2", "-socket", _plugin.SocketPath, "-authority", authority, "-mode", "bad");
+        Assert.True(result.ExitCode == 0, result.ToString());
+    }
+
+    [Theory]
+    [InlineData("v1", "raw", 1)]
+    [InlineData("v1", "raw", 16)]
+    [InlineData("v1", "localhost", 16)]
+    [InlineData("v2", "raw", 16)]
+    [InlineData("v2", "localhost", 16)]
+    public async Task Load_through_the_real_client_has_no_errors(string api, string authority, int concurrency)
+    {
+        var report = await GoClient.LoadAsync(_plugin.SocketPath, api, authority, concurrency, calls: 4000);
+        _output.WriteLine($"go client {api}, authority {authority} ({report.AuthorityHeader}), {concurrency} callers: {report.CallsPerSecond:F0} round trips/s, p50 {report.P50Ms:F2} ms, p99 {report.P99Ms:F2} ms");
         Assert.Equal(0, report.Errors);
         Assert.Equal(4000, report.Calls);
     }

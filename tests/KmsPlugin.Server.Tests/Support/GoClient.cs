@@ -26,9 +26,9 @@ internal static class GoClient
 
     public static Task<ProcessResult> RunAsync(params string[] arguments) => ProcessRunner.RunAsync(Path, arguments);
 
-    public static async Task<LoadReport> LoadAsync(string socket, string authority, int concurrency, int calls)
+    public static async Task<LoadReport> LoadAsync(string socket, string api, string authority, int concurrency, int calls)
     {
-        var result = await RunAsync("-socket", socket, "-authority", authority, "-mode", "load", "-concurrency", concurrency.ToString(), "-calls", calls.ToString(), "-json");
+        var result = await RunAsync("-api", api, "-socket", socket, "-authority", authority, "-mode", "load", "-concurrency", concurrency.ToString(), "-calls", calls.ToString(), "-json");
         Assert.True(result.ExitCode == 0, result.ToString());
         return JsonSerializer.Deserialize<LoadReport>(result.Output.Trim(), new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower })
             ?? throw new InvalidOperationException(result.ToString());

@@ -16,6 +16,7 @@ internal sealed class RunningPlugin : IAsyncDisposable
         Host = host;
         _channel = UnixSocketChannel.Create(host.SocketPath);
         V1 = new KeyManagementService.KeyManagementServiceClient(_channel);
+        V2 = new Protocol.V2.KeyManagementService.KeyManagementServiceClient(_channel);
     }
 
     public PluginHost Host { get; }
@@ -23,6 +24,8 @@ internal sealed class RunningPlugin : IAsyncDisposable
     public string SocketPath => Host.SocketPath;
 
     public KeyManagementService.KeyManagementServiceClient V1 { get; }
+
+    public Protocol.V2.KeyManagementService.KeyManagementServiceClient V2 { get; }
 
     public static async Task<RunningPlugin> StartAsync(IKeyEncryptionKeyProvider provider, Func<PluginHostOptions, PluginHostOptions>? configure = null, Action<ILoggingBuilder>? logging = null)
     {

@@ -1,0 +1,63 @@
+using KmsPlugin.Core.Errors;
+using KmsPlugin.Core.Keys;
+
+namespace KmsPlugin.Server.Tests.Support;
+
+/// <summary>
+/// Wraps a real provider to count root-key calls and to make the root key unreachable on demand,
+/// as a token that was pulled or an HSM that stopped answering would be.
+/// </summary>
+internal sealed class ObservedKeyProvider : IKeyEncryptionKeyProvider
+{
+    private readonly IKeyEncryptionKeyProvider _inner;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<PrimaryKeyEncryptionKey, PrimaryKeyEncryptionKey> _wrapped = new();
+    private int _calls;
+
+    public ObservedKeyProvider(IKeyEncryptionKeyProvider inner)
+    {
+        _inner = inner;
+    }
+
+    public string Name => _inner.Name;
+
+    public int RootKeyCalls => Volatile.Read(ref _calls);
+
+    public bool Unreachable { get; set; }
+
+    public PrimaryKeyEncryptionKey Primary
+    {
+        get
+        {
+            var primary = _inner.Primary;
+            return _wrapped.GetOrAdd(primary, p => new PrimaryKeyEncryptionKey(new ObservedKey(p.Key, this), p.Generation));
+        }
+    }
+
+    public IKeyEncryptionKey GetForDecrypt(string keyId) => new ObservedKey(_inner.GetForDecrypt(keyId), this);
+
+    private sealed class ObservedKey(IKeyEncryptionKey inner, ObservedKeyProvider owner) : IKeyEncryptionKey
+    {
+        public string Id => inner.Id;
+
+        public ValueTask<byte[]> WrapAsync(ReadOnlyMemory<byte> dataKey, ReadOnlyMemory<byte> context, CancellationToken cancellationToken)
+        {
+            owner.Called();
+            return inner.WrapAsync(dataKey, context, cancellationToken);
+        }
+
+        public ValueTask<int> UnwrapAsync(ReadOnlyMemory<byte> wrappedKey, ReadOnlyMemory<byte> context, Memory<byte> destination, CancellationToken cancellationToken)
+        {
+            owner.Called();
+            return inner.UnwrapAsync(wrappedKey, context, destination, cancellationToken);
+        }
+    }
+
+    private void Called()
+    {
+        Interlocked.Increment(ref _calls);
+        if (Unreachable)
+        {
+            throw new KmsException(KmsErrorKind.ProviderUnavailable, "root key provider not reachable (test)");
+        }
+    }
+}
