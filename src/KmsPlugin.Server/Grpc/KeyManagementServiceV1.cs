@@ -6,6 +6,7 @@ using KmsPlugin.Protocol.V1Beta1;
 namespace KmsPlugin.Server.Grpc;
 
 /// <summary>KMS API v1beta1: a thin adapter over the envelope engine, no crypto of its own.</summary>
+[BindServiceMethod(typeof(KmsServiceBinder), nameof(KmsServiceBinder.BindV1))]
 internal sealed class KeyManagementServiceV1 : KeyManagementService.KeyManagementServiceBase
 {
     public const string ApiVersion = "v1beta1";

@@ -10,8 +10,10 @@ namespace KmsPlugin.Server.Grpc;
 
 /// <summary>
 /// KMS API v2 over the same envelope engine and key ring as v1, so ciphertexts are the same
-/// format through both. No annotations: the ciphertext already names its root key.
+/// format through both. No annotations: the ciphertext already names its root key. Decrypt
+/// ignores well-formed annotations it does not know, so a later version may add some.
 /// </summary>
+[BindServiceMethod(typeof(KmsServiceBinder), nameof(KmsServiceBinder.BindV2))]
 internal sealed class KeyManagementServiceV2 : KeyManagementService.KeyManagementServiceBase
 {
     public const string ApiVersion = "v2";
@@ -69,6 +71,11 @@ internal sealed class KeyManagementServiceV2 : KeyManagementService.KeyManagemen
     public override async Task<DecryptResponse> Decrypt(DecryptRequest request, ServerCallContext context)
     {
         var ciphertext = request.Ciphertext.Memory;
+        if (V2Annotations.Problem(request.Annotations) is { } annotationProblem)
+        {
+            throw new KmsException(KmsErrorKind.InvalidCiphertext, annotationProblem);
+        }
+
         if (!PrimaryKeyEncryptionKey.TryParseKeyId(request.KeyId, out var rootKeyId, out _))
         {
             throw new KmsException(KmsErrorKind.InvalidCiphertext, $"key_id \"{Printable(request.KeyId)}\" was not issued by kms-plugin");

@@ -75,6 +75,62 @@ public sealed class KeyIdRotationTests : IAsyncLifetime
         Assert.Equal(before, (await EncryptAsync(new byte[32])).KeyId);
     }
 
+    [Fact]
+    public async Task Promotions_under_load_never_fail_a_call_and_key_ids_follow_status()
+    {
+        var keyIdsBefore = await StatusKeyIdAsync();
+        using var stop = new CancellationTokenSource();
+        var results = new System.Collections.Concurrent.ConcurrentBag<(byte[] Plaintext, EncryptResponse Encrypted)>();
+        var mismatches = new System.Collections.Concurrent.ConcurrentBag<string>();
+
+        var callers = Enumerable.Range(0, 16).Select(_ => Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var before = await StatusKeyIdAsync();
+                var plaintext = RandomNumberGenerator.GetBytes(32);
+                var encrypted = await EncryptAsync(plaintext);
+                var after = await StatusKeyIdAsync();
+                if (encrypted.KeyId != before && encrypted.KeyId != after)
+                {
+                    mismatches.Add($"{before} / {encrypted.KeyId} / {after}");
+                }
+
+                Assert.Equal(plaintext, await DecryptAsync(encrypted));
+                results.Add((plaintext, encrypted));
+            }
+        })).ToArray();
+
+        // Each key must carry real traffic before the next promotion: wait for results, not for time.
+        async Task WaitForTrafficUnder(string keyId)
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (results.Count(r => r.Encrypted.KeyId == keyId) < 20 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(20);
+            }
+        }
+
+        var promoted = new List<string>();
+        await WaitForTrafficUnder(keyIdsBefore);
+        for (var generation = 2; generation <= 3; generation++)
+        {
+            promoted.Add(Change(k => k.Promote(k.AddKey().Id).Id));
+            await WaitForTrafficUnder($"{promoted[^1]}@{generation}");
+        }
+
+        stop.Cancel();
+        await Task.WhenAll(callers);
+
+        Assert.Empty(mismatches);
+        var keyIds = results.Select(r => r.Encrypted.KeyId).Distinct().ToList();
+        Assert.Equal(new[] { keyIdsBefore, $"{promoted[0]}@2", $"{promoted[1]}@3" }.Order(), keyIds.Order());
+        foreach (var (plaintext, encrypted) in results)
+        {
+            Assert.Equal(plaintext, await DecryptAsync(encrypted));
+        }
+    }
+
     private string Change(Func<KeystoreFile, string> change)
     {
         using var keystore = KeystoreFile.Load(KeystorePath, Passphrase, TestKeystoreOptions);

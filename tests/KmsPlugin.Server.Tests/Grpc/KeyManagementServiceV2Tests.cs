@@ -141,6 +141,60 @@ public sealed class KeyManagementServiceV2Tests : IAsyncLifetime
         Assert.Contains(rejected.Scopes, s => s == $"/v2.KeyManagementService/Decrypt uid={uid}");
     }
 
+    [Fact]
+    public async Task Annotations_that_break_kube_apiserver_rules_are_refused_and_valid_unknown_ones_ignored()
+    {
+        var encrypted = await Encrypt(new byte[32]);
+
+        var oversized = NewDecrypt(encrypted);
+        oversized.Annotations.Add("big.example.com", ByteString.CopyFrom(new byte[32 * 1024]));
+        var ex = await Assert.ThrowsAsync<RpcException>(async () => await _plugin.V2.DecryptAsync(oversized));
+        Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+        Assert.Contains("at most 32768", ex.Status.Detail);
+
+        var notDomain = NewDecrypt(encrypted);
+        notDomain.Annotations.Add("Not_A_Domain", ByteString.Empty);
+        ex = await Assert.ThrowsAsync<RpcException>(async () => await _plugin.V2.DecryptAsync(notDomain));
+        Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+
+        var unknown = NewDecrypt(encrypted);
+        unknown.Annotations.Add("future.kms-plugin.example.com", ByteString.CopyFromUtf8("1"));
+        Assert.Equal(new byte[32], (await _plugin.V2.DecryptAsync(unknown)).Plaintext.ToByteArray());
+    }
+
+    [Fact]
+    public async Task A_key_id_that_is_not_utf8_is_invalid_argument_and_the_plugin_stays_healthy()
+    {
+        var encrypted = await Encrypt(new byte[32]);
+        // DecryptRequest by hand: field 1 = ciphertext, field 3 = key_id with bytes that are not UTF-8.
+        var payload = new List<byte> { 0x0a };
+        payload.AddRange(Varint(encrypted.Ciphertext.Length));
+        payload.AddRange(encrypted.Ciphertext.ToByteArray());
+        payload.AddRange(new byte[] { 0x1a, 0x03, 0xff, 0xfe, 0x41 });
+        var raw = global::Grpc.Core.Marshallers.Create<byte[]>(b => b, b => b);
+        var method = new Method<byte[], byte[]>(MethodType.Unary, "v2.KeyManagementService", "Decrypt", raw, raw);
+
+        var ex = await Assert.ThrowsAsync<RpcException>(async () =>
+            await _plugin.Channel.CreateCallInvoker().AsyncUnaryCall(method, null, new CallOptions(), payload.ToArray()));
+
+        Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+        Assert.Equal("ok", (await _plugin.V2.StatusAsync(new StatusRequest())).Healthz);
+    }
+
+    private static DecryptRequest NewDecrypt(EncryptResponse encrypted) =>
+        new() { Ciphertext = encrypted.Ciphertext, KeyId = encrypted.KeyId, Uid = Guid.NewGuid().ToString() };
+
+    private static IEnumerable<byte> Varint(int value)
+    {
+        while (value >= 0x80)
+        {
+            yield return (byte)(value | 0x80);
+            value >>= 7;
+        }
+
+        yield return (byte)value;
+    }
+
     private Task<EncryptResponse> Encrypt(byte[] plaintext) =>
         _plugin.V2.EncryptAsync(new EncryptRequest { Plaintext = ByteString.CopyFrom(plaintext), Uid = Guid.NewGuid().ToString() }).ResponseAsync;
 

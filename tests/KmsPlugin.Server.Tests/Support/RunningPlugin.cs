@@ -21,6 +21,8 @@ internal sealed class RunningPlugin : IAsyncDisposable
 
     public PluginHost Host { get; }
 
+    public global::Grpc.Net.Client.GrpcChannel Channel => _channel;
+
     public string SocketPath => Host.SocketPath;
 
     public KeyManagementService.KeyManagementServiceClient V1 { get; }
