@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Measures the Go client that dials like kube-apiserver against a Release build of the plugin
 # (serve --dev): Encrypt(32 B)+Decrypt round trips per second, 1 and 16 callers, for each
-# :authority form. The localhost rows are the same-run baseline: no header rewriting needed.
+# API and :authority form. The localhost rows are the same-run baseline: no header rewriting needed.
 # Usage: scripts/measure-go-client.sh [seconds-per-run] [runs]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,18 +22,19 @@ for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.1; done
 .build/bin/kms-goclient -socket "$sock" -authority raw -mode load -concurrency 16 -duration 5s >/dev/null
 
 echo "machine: $(nproc) cores, $(uname -m), $(dotnet --version) SDK; ${runs} runs of ${seconds}s, medians"
-printf '%-10s %8s %14s %12s %9s %9s\n' authority callers round-trips/s gRPC-calls/s p50-ms p99-ms
-for authority in raw percent localhost; do
+printf '%-4s %-10s %8s %14s %12s %9s %9s\n' api authority callers round-trips/s gRPC-calls/s p50-ms p99-ms
+for case in "v1 raw" "v1 percent" "v1 localhost" "v2 raw" "v2 localhost"; do
+  read -r api authority <<<"$case"
   for callers in 1 16; do
     for _ in $(seq "$runs"); do
-      .build/bin/kms-goclient -socket "$sock" -authority "$authority" -mode load \
+      .build/bin/kms-goclient -api "$api" -socket "$sock" -authority "$authority" -mode load \
         -concurrency "$callers" -duration "${seconds}s" -json
     done | python3 -c '
 import json, statistics, sys
 rows = [json.loads(l) for l in sys.stdin if l.strip()]
 assert all(r["errors"] == 0 for r in rows), rows
 med = lambda k: statistics.median(r[k] for r in rows)
-print("%-10s %8d %14.0f %12.0f %9.2f %9.2f" % (rows[0]["authority"], rows[0]["concurrency"],
+print("%-4s %-10s %8d %14.0f %12.0f %9.2f %9.2f" % (rows[0]["api"], rows[0]["authority"], rows[0]["concurrency"],
       med("calls_per_second"), 2 * med("calls_per_second"), med("p50_ms"), med("p99_ms")))'
   done
 done

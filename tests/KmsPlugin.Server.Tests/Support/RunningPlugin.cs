@@ -29,12 +29,12 @@ internal sealed class RunningPlugin : IAsyncDisposable
 
     public Protocol.V2.KeyManagementService.KeyManagementServiceClient V2 { get; }
 
-    public static async Task<RunningPlugin> StartAsync(IKeyEncryptionKeyProvider provider, Func<PluginHostOptions, PluginHostOptions>? configure = null, Action<ILoggingBuilder>? logging = null)
+    public static async Task<RunningPlugin> StartAsync(IKeyEncryptionKeyProvider provider, Func<PluginHostOptions, PluginHostOptions>? configure = null, Action<ILoggingBuilder>? logging = null, TimeProvider? time = null)
     {
         var directory = new TempDirectory();
         var options = new PluginHostOptions { SocketPath = directory.File("run/kms.sock"), LogLevel = LogLevel.Warning };
         options = configure?.Invoke(options) ?? options;
-        var host = await PluginHost.StartAsync(options, provider, logging ?? (l => l.ClearProviders()));
+        var host = await PluginHost.StartAsync(options, provider, logging ?? (l => l.ClearProviders()), time);
         return new RunningPlugin(directory, host);
     }
 
