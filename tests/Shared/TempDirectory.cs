@@ -1,11 +1,14 @@
-namespace KmsPlugin.Core.Tests.Keystore;
+namespace KmsPlugin.Tests.Shared;
 
-/// <summary>A private (0700) temp directory, removed on dispose.</summary>
+/// <summary>
+/// A private (0700) directory under /tmp, removed on dispose. The prefix is short so that socket
+/// paths inside it stay under the 107 bytes a unix socket path may have.
+/// </summary>
 internal sealed class TempDirectory : IDisposable
 {
     public TempDirectory()
     {
-        Path = Directory.CreateTempSubdirectory("kms-plugin-test-").FullName;
+        Path = Directory.CreateTempSubdirectory("kmsp-").FullName;
     }
 
     public string Path { get; }
