@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the tests need (Debian packages for the kube-apiserver-like Go client and a real
-# etcd), builds
-# that client, then runs every test. Used by developers and by CI (.ci/run) alike.
+# etcd), builds that client, then runs every test. Used by developers and by CI (.ci/run) alike.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
