@@ -1,6 +1,7 @@
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using dotnet_etcd;
+using Grpc.Net.Client;
 
 namespace KmsPlugin.Server.Etcd;
 
@@ -34,7 +35,16 @@ internal static class EtcdConnection
         return problems;
     }
 
-    public static EtcdClient Connect(string endpoints, string? caFile, string? certFile, string? keyFile)
+    /// <summary>
+    /// A client on the first endpoint. Each endpoint gets its own channel so that TLS checks the
+    /// certificate against that endpoint's own host name.
+    /// </summary>
+    public static IReadOnlyList<EtcdClient> ConnectEach(string endpoints, string? caFile, string? certFile, string? keyFile) =>
+        endpoints.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(endpoint => Connect(endpoint, caFile, certFile, keyFile))
+            .ToList();
+
+    public static EtcdClient Connect(string endpoint, string? caFile, string? certFile, string? keyFile)
     {
         var handler = new SocketsHttpHandler();
         if (certFile is not null && keyFile is not null)
@@ -50,7 +60,8 @@ internal static class EtcdConnection
                 certificate is not null && ValidatesAgainst(new X509Certificate2(certificate), trusted, errors);
         }
 
-        return new EtcdClient(endpoints.Replace(" ", ""), configureChannelOptions: options => options.HttpHandler = handler);
+        var channel = GrpcChannel.ForAddress(endpoint, new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true });
+        return new EtcdClient(channel.CreateCallInvoker());
     }
 
     private static bool ValidatesAgainst(X509Certificate2 certificate, X509Certificate2Collection trusted, SslPolicyErrors errors)

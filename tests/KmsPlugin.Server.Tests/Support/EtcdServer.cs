@@ -19,7 +19,8 @@ internal sealed class EtcdServer : IAsyncDisposable
 
     public string Endpoint { get; }
 
-    public static async Task<EtcdServer> StartAsync()
+    /// <summary>With <paramref name="tls"/>, etcd serves https and requires a client certificate, as in a kubeadm cluster.</summary>
+    public static async Task<EtcdServer> StartAsync(TestCertificates? tls = null)
     {
         const string binary = "/usr/bin/etcd";
         if (!File.Exists(binary))
@@ -30,7 +31,7 @@ internal sealed class EtcdServer : IAsyncDisposable
         var directory = new TempDirectory();
         var clientPort = FreePort();
         var peerPort = FreePort();
-        var client = $"http://127.0.0.1:{clientPort}";
+        var client = $"{(tls is null ? "http" : "https")}://127.0.0.1:{clientPort}";
         var peer = $"http://127.0.0.1:{peerPort}";
         var process = ProcessRunner.Start(binary,
         [
@@ -38,12 +39,24 @@ internal sealed class EtcdServer : IAsyncDisposable
             "--listen-client-urls", client, "--advertise-client-urls", client,
             "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
             "--initial-cluster", $"test={peer}", "--log-level", "error",
+            .. (tls is null ? Array.Empty<string>() :
+            [
+                "--cert-file", tls.ServerCertFile, "--key-file", tls.ServerKeyFile,
+                "--client-cert-auth", "--trusted-ca-file", tls.CaFile,
+            ]),
         ]);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         var server = new EtcdServer(process, directory, client);
 
-        using var http = new HttpClient();
+        using var handler = new HttpClientHandler();
+        if (tls is not null)
+        {
+            handler.ClientCertificates.Add(System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(tls.ClientCertFile, tls.ClientKeyFile));
+            handler.ServerCertificateCustomValidationCallback = HttpClientHandler.DangerousAcceptAnyServerCertificateValidator;
+        }
+
+        using var http = new HttpClient(handler);
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (true)
         {
