@@ -12,6 +12,7 @@ internal static class Program
         ServeCommand.Create(),
         KeystoreCommand.Create(),
         StatusCommand.Create(),
+        EtcdCommand.Create(),
         VersionCommand.Create(),
     };
 }

@@ -20,6 +20,9 @@ internal sealed class EtcdKeyScanner
         _pageSize = pageSize;
     }
 
+    /// <summary>The revision the last scan read at.</summary>
+    public long Revision { get; private set; }
+
     /// <summary>Keys under <paramref name="prefix"/> only (no values): what a progress bar needs as its total.</summary>
     public async Task<long> CountAsync(string prefix, CancellationToken cancellationToken)
     {
@@ -49,7 +52,7 @@ internal sealed class EtcdKeyScanner
             // The header names the store's current revision, so take it from the first page only.
             if (revision == 0)
             {
-                revision = response.Header.Revision;
+                Revision = revision = response.Header.Revision;
             }
 
             foreach (var kv in response.Kvs)

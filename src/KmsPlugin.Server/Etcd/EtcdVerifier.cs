@@ -1,0 +1,107 @@
+using KmsPlugin.Kubernetes;
+
+namespace KmsPlugin.Server.Etcd;
+
+/// <summary>
+/// Reads every value under a prefix and says how each is stored: by provider, by kms-plugin root
+/// key, and (with a plugin) whether its root key is still known and its payload still opens.
+/// Read-only: it never writes to etcd and never outputs plaintext.
+/// </summary>
+internal sealed class EtcdVerifier
+{
+    private readonly EtcdKeyScanner _scanner;
+    private readonly PluginKeyChecker? _plugin;
+    private readonly bool _decryptCheck;
+
+    public EtcdVerifier(EtcdKeyScanner scanner, PluginKeyChecker? plugin, bool decryptCheck)
+    {
+        _scanner = scanner;
+        _plugin = plugin;
+        _decryptCheck = decryptCheck && plugin is not null;
+    }
+
+    public async Task<VerifyReport> RunAsync(string prefix, IProgress<long>? progress, CancellationToken cancellationToken)
+    {
+        var report = new VerifyReport { Prefix = prefix, PluginChecked = _plugin is not null, DecryptChecked = _decryptCheck };
+        if (_plugin is not null)
+        {
+            report.PrimaryRootKey = await _plugin.PrimaryRootKeyAsync(cancellationToken);
+        }
+
+        await foreach (var (key, value) in _scanner.ScanAsync(prefix, cancellationToken))
+        {
+            report.Scanned++;
+            await InspectAsync(report, key, value, cancellationToken);
+            progress?.Report(report.Scanned);
+        }
+
+        report.Revision = _scanner.Revision;
+        return report;
+    }
+
+    private async Task InspectAsync(VerifyReport report, string key, ReadOnlyMemory<byte> value, CancellationToken cancellationToken)
+    {
+        var classified = EtcdValuePrefix.Classify(value);
+        Count(report.ByProvider, ProviderLabel(classified));
+        if (classified.Kind == EtcdValueKind.Identity)
+        {
+            report.Plaintext.Add(key);
+            return;
+        }
+
+        if (classified.Kind is not (EtcdValueKind.KmsV1 or EtcdValueKind.KmsV2))
+        {
+            return;
+        }
+
+        PluginKeyIds ids;
+        try
+        {
+            ids = PluginKeyIdReader.Read(value);
+        }
+        catch (EtcdValueException ex)
+        {
+            report.Unreadable.Add(new(key, ex.Message));
+            return;
+        }
+
+        Count(report.ByRootKey, ids.RootKeyId);
+        if (report.PrimaryRootKey is { } primary && ids.RootKeyId != primary)
+        {
+            report.OnOlderRootKey.Add(key);
+        }
+
+        if (_plugin is null)
+        {
+            return;
+        }
+
+        var (problem, unknownRootKey) = await _plugin.CheckAsync(key, value, ids, _decryptCheck, cancellationToken);
+        if (problem is null)
+        {
+            report.DecryptedOk += _decryptCheck ? 1 : 0;
+        }
+        else if (unknownRootKey)
+        {
+            report.UnknownRootKey.Add(new(key, ids.RootKeyId));
+        }
+        else
+        {
+            report.Unreadable.Add(new(key, problem));
+        }
+    }
+
+    private static string ProviderLabel(ClassifiedEtcdValue value) => value.Kind switch
+    {
+        EtcdValueKind.Identity => "identity (plaintext)",
+        EtcdValueKind.KmsV1 => $"kms v1 {value.Name}",
+        EtcdValueKind.KmsV2 => $"kms v2 {value.Name}",
+        EtcdValueKind.AesCbc => $"aescbc {value.Name}",
+        EtcdValueKind.AesGcm => $"aesgcm {value.Name}",
+        EtcdValueKind.Secretbox => $"secretbox {value.Name}",
+        _ => "unknown k8s:enc: provider",
+    };
+
+    private static void Count(SortedDictionary<string, long> counts, string label) =>
+        counts[label] = counts.GetValueOrDefault(label) + 1;
+}
