@@ -11,16 +11,8 @@ internal static class KubeEnvelopeVectors
 
     public static JsonElement Vector(string id) => All.Value.Single(v => v.GetProperty("id").GetString() == id);
 
-    public static TheoryData<string> IdsOfFormat(string format)
-    {
-        var data = new TheoryData<string>();
-        foreach (var vector in All.Value.Where(v => v.GetProperty("format").GetString() == format))
-        {
-            data.Add(vector.GetProperty("id").GetString()!);
-        }
-
-        return data;
-    }
+    public static TheoryData<string> IdsOfFormat(params string[] formats) =>
+        new(All.Value.Where(v => formats.Contains(v.GetProperty("format").GetString())).Select(v => v.GetProperty("id").GetString()!));
 
     /// <summary>The vector's bytes: its file, checked against file_len and file_sha256, or its inline data_hex.</summary>
     public static byte[] Data(JsonElement vector)
