@@ -6,7 +6,7 @@ internal sealed class ScanProgress : IProgress<long>
     private readonly TextWriter _output;
     private readonly long _total;
     private readonly bool _terminal;
-    private long _lastShown = -1;
+    private long _lastShown;
 
     public ScanProgress(TextWriter output, long total, bool terminal)
     {

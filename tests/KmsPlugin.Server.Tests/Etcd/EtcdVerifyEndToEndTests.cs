@@ -66,7 +66,9 @@ public sealed class EtcdVerifyEndToEndTests : IAsyncLifetime
         }
 
         await AssertStoredEncryptedAsync();
-        var rootA = SingleRootKey(await VerifyAsync(0));
+        var revisionBefore = await RevisionAsync();
+        var rootA = SingleRootKey(await VerifyAsync(0, "--decrypt-check"));
+        Assert.Equal(revisionBefore, await RevisionAsync());
 
         // Rotation: promote B, rewrite everything (kubectl get … | kubectl replace -f -).
         var rootB = Promote();
@@ -172,6 +174,7 @@ public sealed class EtcdVerifyEndToEndTests : IAsyncLifetime
     {
         var result = await PluginProcess.RunCliAsync(null, ["etcd", "verify", "--endpoints", _etcd.Endpoint, "--socket", _plugin.SocketPath, "--output", "json", .. extra]);
         Assert.True(result.ExitCode == expectedExitCode, result.ToString());
+        Assert.Matches(@"scanned \d+ of \d+\n", result.Error.Replace("\r\n", "\n"));
         var report = JsonDocument.Parse(result.Output).RootElement;
         foreach (var secret in _written.Values.Take(5))
         {
@@ -210,6 +213,10 @@ public sealed class EtcdVerifyEndToEndTests : IAsyncLifetime
             Assert.Equal(-1, stored.AsSpan().IndexOf(SecretValue(secret)));
         }
     }
+
+    /// <summary>etcd's store revision: any write, even of an identical value, moves it.</summary>
+    private async Task<long> RevisionAsync() =>
+        (await _client.GetAsync(new RangeRequest { Key = ByteString.CopyFromUtf8("/"), CountOnly = true })).Header.Revision;
 
     private async Task<byte[]> GetAsync(string key) =>
         (await _client.GetAsync(new RangeRequest { Key = ByteString.CopyFromUtf8(key) })).Kvs.Single().Value.ToByteArray();
