@@ -24,8 +24,7 @@ internal static class AesCbcData
             throw EtcdValueException.Malformed($"AES-CBC data is {data.Length} bytes, not an IV plus whole blocks");
         }
 
-        using var aes = Aes.Create();
-        aes.Key = key.ToArray();
+        using var aes = CreateAes(key);
         var padded = aes.DecryptCbc(data[BlockSize..], data[..BlockSize], PaddingMode.None);
         int c = padded[^1];
         var size = padded.Length - c;
@@ -57,12 +56,26 @@ internal static class AesCbcData
             throw new ArgumentException($"IV must be {BlockSize} bytes", nameof(iv));
         }
 
-        using var aes = Aes.Create();
-        aes.Key = key.ToArray();
+        using var aes = CreateAes(key);
         var ciphertext = aes.EncryptCbc(plaintext, iv, PaddingMode.PKCS7);
         var output = new byte[BlockSize + ciphertext.Length];
         iv.CopyTo(output);
         ciphertext.CopyTo(output, BlockSize);
         return output;
+    }
+
+    private static Aes CreateAes(ReadOnlySpan<byte> key)
+    {
+        var copy = key.ToArray();
+        try
+        {
+            var aes = Aes.Create();
+            aes.Key = copy;
+            return aes;
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(copy);
+        }
     }
 }

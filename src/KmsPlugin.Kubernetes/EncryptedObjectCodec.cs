@@ -26,6 +26,9 @@ internal static class EncryptedObjectCodec
 {
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
+    /// <summary>Go compares strings bytewise; UTF-16 ordinal order differs for some non-ASCII keys.</summary>
+    private static readonly Comparer<byte[]> ByteOrder = Comparer<byte[]>.Create((x, y) => x.AsSpan().SequenceCompareTo(y));
+
     public static EncryptedObject Parse(ReadOnlyMemory<byte> message)
     {
         var reader = new ProtoReader(message.Span);
@@ -77,7 +80,7 @@ internal static class EncryptedObjectCodec
         WriteBytes(output, 3, value.EncryptedDekSource.Span);
         var entries = value.Annotations
             .Select(a => (Key: Encoding.UTF8.GetBytes(a.Key), a.Value))
-            .OrderBy(a => a.Key, ByteOrder.Instance);
+            .OrderBy(a => a.Key, ByteOrder);
         foreach (var (key, entryValue) in entries)
         {
             var keyField = FieldLength(key.Length);
@@ -206,12 +209,5 @@ internal static class EncryptedObjectCodec
 
         span[i++] = (byte)value;
         output.Advance(i);
-    }
-
-    private sealed class ByteOrder : IComparer<byte[]>
-    {
-        public static readonly ByteOrder Instance = new();
-
-        public int Compare(byte[]? x, byte[]? y) => x.AsSpan().SequenceCompareTo(y);
     }
 }

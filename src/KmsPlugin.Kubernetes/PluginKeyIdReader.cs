@@ -12,15 +12,19 @@ internal static class PluginKeyIdReader
         switch (kind)
         {
             case EtcdValueKind.KmsV1:
-                var v1 = KmsV1Envelope.Parse(etcdValue);
-                return new PluginKeyIds(kind, v1.ProviderName, RootKeyIdOf(v1.EncryptedDek.Span), null);
+                return Read(KmsV1Envelope.Parse(etcdValue));
             case EtcdValueKind.KmsV2:
-                var v2 = KmsV2Envelope.Parse(etcdValue);
-                return new PluginKeyIds(kind, v2.ProviderName, RootKeyIdOf(v2.Object.EncryptedDekSource.Span), v2.Object.KeyId);
+                return Read(KmsV2Envelope.Parse(etcdValue));
             default:
                 throw EtcdValueException.Malformed($"not a KMS value ({kind})");
         }
     }
+
+    public static PluginKeyIds Read(KmsV1Value value) =>
+        new(EtcdValueKind.KmsV1, value.ProviderName, RootKeyIdOf(value.EncryptedDek.Span), null);
+
+    public static PluginKeyIds Read(KmsV2Value value) =>
+        new(EtcdValueKind.KmsV2, value.ProviderName, RootKeyIdOf(value.Object.EncryptedDekSource.Span), value.Object.KeyId);
 
     private static string RootKeyIdOf(ReadOnlySpan<byte> pluginCiphertext)
     {
