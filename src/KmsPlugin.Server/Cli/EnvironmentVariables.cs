@@ -15,6 +15,7 @@ internal static class EnvironmentVariables
     public const string DataKeyMaxUses = "KMS_PLUGIN_DEK_MAX_USES";
     public const string DataKeyMaxAge = "KMS_PLUGIN_DEK_MAX_AGE";
     public const string DataKeyCacheSize = "KMS_PLUGIN_DEK_CACHE_SIZE";
+    public const string HealthAddress = "KMS_PLUGIN_HEALTH_ADDRESS";
 
     public static string? Get(string name) =>
         Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : null;

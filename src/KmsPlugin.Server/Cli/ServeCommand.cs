@@ -24,10 +24,11 @@ internal static class ServeCommand
         var maxUses = EnvOption("--dek-max-uses", EnvironmentVariables.DataKeyMaxUses, DataEncryptionKeyRotationPolicy.Default.MaxUses.ToString(CultureInfo.InvariantCulture), "Encryptions per plugin data key before it is replaced (at most 2^32)");
         var maxAge = EnvOption("--dek-max-age", EnvironmentVariables.DataKeyMaxAge, "24h", "Age at which the plugin data key is replaced");
         var cacheSize = EnvOption("--dek-cache-size", EnvironmentVariables.DataKeyCacheSize, "1000", "Unwrapped data keys kept in memory");
+        var healthAddress = EnvOption("--health-address", EnvironmentVariables.HealthAddress, "127.0.0.1:8787", "IP:port for /livez, /healthz, /readyz and /metrics, or off");
 
         var command = new Command("serve", "Serve the KMS API on a unix socket")
         {
-            socket, keystore, passphraseFile, dev, socketMode, logLevel, grace, maxUses, maxAge, cacheSize,
+            socket, keystore, passphraseFile, dev, socketMode, logLevel, grace, maxUses, maxAge, cacheSize, healthAddress,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -40,6 +41,7 @@ internal static class ServeCommand
             var mode = ParseMode(parse.GetValue(socketMode)!, problems);
             var level = ParseEnum<LogLevel>("--log-level", parse.GetValue(logLevel)!, problems);
             var shutdownGrace = ParseDuration("--shutdown-grace", parse.GetValue(grace)!, problems);
+            var healthEndpoint = ParseEndpoint(parse.GetValue(healthAddress)!, problems);
             var envelope = new EnvelopeOptions
             {
                 DataKeyCacheCapacity = (int)ParseLong("--dek-cache-size", parse.GetValue(cacheSize)!, problems, int.MaxValue),
@@ -84,6 +86,7 @@ internal static class ServeCommand
                 ShutdownGrace = shutdownGrace,
                 Envelope = envelope,
                 LogLevel = level,
+                HealthEndpoint = healthEndpoint,
             };
             await using var host = await PluginHost.StartAsync(options, provider, cancellationToken: cancellationToken);
             if (isDev)
@@ -120,6 +123,22 @@ internal static class ServeCommand
             problems.Add($"--socket-mode {text}: not an octal file mode such as 0600");
             return PluginHostOptions.DefaultSocketMode;
         }
+    }
+
+    private static System.Net.IPEndPoint? ParseEndpoint(string text, List<string> problems)
+    {
+        if (text == "off")
+        {
+            return null;
+        }
+
+        if (System.Net.IPEndPoint.TryParse(text, out var endpoint) && text.Contains(':', StringComparison.Ordinal))
+        {
+            return endpoint;
+        }
+
+        problems.Add($"--health-address {text}: expected IP:port such as 127.0.0.1:8787, or off");
+        return null;
     }
 
     private static TimeSpan ParseDuration(string name, string text, List<string> problems)

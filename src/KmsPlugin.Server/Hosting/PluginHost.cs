@@ -2,6 +2,9 @@ using KmsPlugin.Core.Envelope;
 using KmsPlugin.Core.Keys;
 using KmsPlugin.Server.Grpc;
 using KmsPlugin.Server.Http2;
+using KmsPlugin.Server.Observability;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace KmsPlugin.Server.Hosting;
@@ -27,6 +30,12 @@ internal sealed partial class PluginHost : IAsyncDisposable
     public IServiceProvider Services => _app.Services;
 
     public RootKeyHealthProbe Health => _app.Services.GetRequiredService<RootKeyHealthProbe>();
+
+    /// <summary>The bound health/metrics address (http://127.0.0.1:port), or null when off.</summary>
+    public Uri? HealthAddress => _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses
+        .Where(a => a.StartsWith("http://", StringComparison.Ordinal) && !a.StartsWith("http://unix:", StringComparison.Ordinal))
+        .Select(a => new Uri(a))
+        .FirstOrDefault();
 
     public static async Task<PluginHost> StartAsync(
         PluginHostOptions options,
@@ -76,6 +85,10 @@ internal sealed partial class PluginHost : IAsyncDisposable
                     listen.UseAuthorityNormalizer();
                 }
             });
+            if (options.HealthEndpoint is { } health)
+            {
+                kestrel.Listen(health, listen => listen.Protocols = HttpProtocols.Http1);
+            }
         });
 
         var clock = time ?? TimeProvider.System;
@@ -85,16 +98,19 @@ internal sealed partial class PluginHost : IAsyncDisposable
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(clock);
         builder.Services.AddSingleton<RootKeyHealthProbe>();
+        builder.Services.AddSingleton<PluginMetrics>();
         builder.Services.AddHostedService(services => services.GetRequiredService<RootKeyHealthProbe>());
         builder.Services.AddGrpc(grpc =>
         {
             grpc.EnableDetailedErrors = false;
             grpc.MaxReceiveMessageSize = options.MaxRequestBytes;
             grpc.Interceptors.Add<RequestLogScopeInterceptor>();
+            grpc.Interceptors.Add<MetricsInterceptor>();
             grpc.Interceptors.Add<KmsErrorInterceptor>();
         });
 
         var app = builder.Build();
+        HealthEndpoints.Map(app, app.Services.GetRequiredService<PluginMetrics>());
         app.MapGrpcService<KeyManagementServiceV1>();
         app.MapGrpcService<KeyManagementServiceV2>();
 

@@ -23,6 +23,12 @@ internal sealed record PluginHostOptions
     /// </summary>
     public bool NormalizeAuthority { get; init; } = true;
 
+    /// <summary>
+    /// Loopback TCP address for /livez, /healthz, /readyz and /metrics (port 0 picks a free one);
+    /// null serves none of them.
+    /// </summary>
+    public System.Net.IPEndPoint? HealthEndpoint { get; init; }
+
     /// <summary>How often the background root-key round trip runs while healthy.</summary>
     public TimeSpan HealthProbeInterval { get; init; } = TimeSpan.FromSeconds(30);
 

@@ -51,10 +51,10 @@ public sealed class ServeAndStatusCommandTests : IDisposable
     [Fact]
     public async Task Serve_reports_every_configuration_problem_at_once()
     {
-        var result = await PluginProcess.RunCliAsync(null, "serve", "--socket", "/tmp/" + new string('a', 120), "--socket-mode", "0777", "--dek-max-uses", "99999999999", "--dek-max-age", "soon", "--log-level", "loud");
+        var result = await PluginProcess.RunCliAsync(null, "serve", "--socket", "/tmp/" + new string('a', 120), "--socket-mode", "0777", "--dek-max-uses", "99999999999", "--dek-max-age", "soon", "--log-level", "loud", "--health-address", "8787");
 
         Assert.Equal(2, result.ExitCode);
-        foreach (var expected in new[] { "107 bytes", "--socket-mode 0777", "max uses must be between 1 and 2^32", "--dek-max-age soon", "--log-level loud", "no root keys", "no keystore passphrase" })
+        foreach (var expected in new[] { "107 bytes", "--health-address 8787", "--socket-mode 0777", "max uses must be between 1 and 2^32", "--dek-max-age soon", "--log-level loud", "no root keys", "no keystore passphrase" })
         {
             Assert.Contains(expected, result.Error);
         }
@@ -78,5 +78,24 @@ public sealed class ServeAndStatusCommandTests : IDisposable
         var result = await PluginProcess.RunCliAsync(null, "version");
         Assert.Equal(0, result.ExitCode);
         Assert.Matches(@"^kms-plugin \d+\.\d+\.\d+", result.Output);
+    }
+
+    [Fact]
+    public async Task Serve_answers_health_on_the_configured_loopback_address()
+    {
+        var port = FreePort();
+        await using var plugin = await PluginProcess.StartAsync(_dir.File("h.sock"), null, "--dev", "--health-address", $"127.0.0.1:{port}");
+        using var http = new HttpClient();
+
+        Assert.Equal("ok\n", await http.GetStringAsync($"http://127.0.0.1:{port}/livez"));
+        Assert.Equal("ok\n", await http.GetStringAsync($"http://127.0.0.1:{port}/healthz"));
+        Assert.Contains("kms_plugin_build_info", await http.GetStringAsync($"http://127.0.0.1:{port}/metrics"));
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

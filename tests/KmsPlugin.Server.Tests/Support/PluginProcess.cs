@@ -49,7 +49,9 @@ internal sealed class PluginProcess : IAsyncDisposable
 
     public static async Task<PluginProcess> StartAsync(string socketPath, IDictionary<string, string>? environment, params string[] arguments)
     {
-        var process = ProcessRunner.Start("dotnet", [Executable, "serve", "--socket", socketPath, .. arguments], environment);
+        // Parallel tests run many plugins: each takes a free port for its health listener.
+        string[] health = arguments.Contains("--health-address") ? [] : ["--health-address", "127.0.0.1:0"];
+        var process = ProcessRunner.Start("dotnet", [Executable, "serve", "--socket", socketPath, .. health, .. arguments], environment);
         var plugin = new PluginProcess(process, socketPath);
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while (!Connectable(socketPath))

@@ -1,0 +1,38 @@
+using KmsPlugin.Server.Hosting;
+using Prometheus;
+
+namespace KmsPlugin.Server.Observability;
+
+/// <summary>
+/// /livez (the process serves; never depends on the root key, so a kubelet liveness probe never
+/// restarts the plugin because an HSM is away), /healthz and /readyz (the cached root-key check,
+/// reason in the body), /metrics. Reached only over the loopback TCP listener, never the KMS socket.
+/// </summary>
+internal static class HealthEndpoints
+{
+    private static readonly string[] Paths = ["/livez", "/healthz", "/readyz", "/metrics"];
+
+    public static void Map(WebApplication app, PluginMetrics metrics)
+    {
+        app.Use(async (context, next) =>
+        {
+            var overTcp = context.Connection.LocalIpAddress is not null;
+            var healthPath = Paths.Contains(context.Request.Path.Value, StringComparer.Ordinal);
+            if (overTcp != healthPath)
+            {
+                context.Response.StatusCode = StatusCodes.Status404NotFound;
+                return;
+            }
+
+            await next(context);
+        });
+
+        app.MapGet("/livez", () => Results.Text("ok\n"));
+        app.MapGet("/healthz", (RootKeyHealthProbe health) => Answer(health));
+        app.MapGet("/readyz", (RootKeyHealthProbe health) => Answer(health));
+        app.MapMetrics("/metrics", metrics.Registry);
+    }
+
+    private static IResult Answer(RootKeyHealthProbe health) =>
+        health.Healthz is "ok" ? Results.Text("ok\n") : Results.Text(health.Healthz + "\n", statusCode: StatusCodes.Status503ServiceUnavailable);
+}
