@@ -3,6 +3,7 @@ using System.Globalization;
 using KmsPlugin.Core.Envelope;
 using KmsPlugin.Core.Errors;
 using KmsPlugin.Core.Keys;
+using KmsPlugin.Core.Keystore;
 using KmsPlugin.Server.Hosting;
 
 namespace KmsPlugin.Server.Cli;
@@ -79,8 +80,12 @@ internal static class ServeCommand
                 return 2;
             }
 
+            var reload = !isDev && provider is SoftwareKeyEncryptionKeyProvider software
+                ? KeystoreReload.Create(Path.GetFullPath(parse.GetValue(keystore)!), parse.GetValue(passphraseFile), software)
+                : null;
             var options = new PluginHostOptions
             {
+                Reload = reload,
                 SocketPath = socketPath,
                 SocketMode = mode,
                 ShutdownGrace = shutdownGrace,

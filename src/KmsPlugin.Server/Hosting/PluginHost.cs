@@ -99,6 +99,12 @@ internal sealed partial class PluginHost : IAsyncDisposable
         builder.Services.AddSingleton(clock);
         builder.Services.AddSingleton<RootKeyHealthProbe>();
         builder.Services.AddSingleton<PluginMetrics>();
+        if (options.Reload is { } reload)
+        {
+            builder.Services.AddSingleton(reload);
+            builder.Services.AddSingleton<RootKeyReloader>();
+            builder.Services.AddHostedService(services => services.GetRequiredService<RootKeyReloader>());
+        }
         builder.Services.AddHostedService(services => services.GetRequiredService<RootKeyHealthProbe>());
         builder.Services.AddGrpc(grpc =>
         {

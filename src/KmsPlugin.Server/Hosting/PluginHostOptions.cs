@@ -29,6 +29,9 @@ internal sealed record PluginHostOptions
     /// </summary>
     public System.Net.IPEndPoint? HealthEndpoint { get; init; }
 
+    /// <summary>Watch-and-reload for the root keys (keystore file); null when they cannot change at run time.</summary>
+    public RootKeyReload? Reload { get; init; }
+
     /// <summary>How often the background root-key round trip runs while healthy.</summary>
     public TimeSpan HealthProbeInterval { get; init; } = TimeSpan.FromSeconds(30);
 

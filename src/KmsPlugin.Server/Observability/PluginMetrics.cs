@@ -10,7 +10,7 @@ namespace KmsPlugin.Server.Observability;
 /// </summary>
 internal sealed class PluginMetrics
 {
-    public PluginMetrics(EnvelopeEncryptor encryptor, RootKeyHealthProbe health)
+    public PluginMetrics(EnvelopeEncryptor encryptor, RootKeyHealthProbe health, RootKeyReloader? reloader = null)
     {
         Registry = Metrics.NewCustomRegistry();
         var factory = Metrics.WithCustomRegistry(Registry);
@@ -30,6 +30,7 @@ internal sealed class PluginMetrics
         var lastCheck = factory.CreateGauge("kms_plugin_root_key_last_check_timestamp_seconds", "When the root key was last checked.", "provider");
         factory.CreateGauge("kms_plugin_build_info", "Build of the running plugin.", "version").WithLabels(ProductInfo.Version).Set(1);
 
+        var reloads = factory.CreateGauge("kms_plugin_root_key_reloads_total", "Reloads of the root keys (file change or SIGHUP) by outcome.", "outcome");
         var provider = encryptor.Provider.Name;
         Registry.AddBeforeCollectCallback(() =>
         {
@@ -39,6 +40,12 @@ internal sealed class PluginMetrics
             cacheEntries.Set(encryptor.Cache.Count);
             rotations.Set(encryptor.DataKeyRotations);
             healthy.WithLabels(provider).Set(health.Healthz == "ok" ? 1 : 0);
+            if (reloader is not null)
+            {
+                reloads.WithLabels("ok").Set(reloader.Reloads);
+                reloads.WithLabels("failed").Set(reloader.Failures);
+            }
+
             lastCheck.WithLabels(provider).Set(health.Current.CheckedAt == DateTimeOffset.MinValue ? 0 : health.Current.CheckedAt.ToUnixTimeMilliseconds() / 1000.0);
         });
     }

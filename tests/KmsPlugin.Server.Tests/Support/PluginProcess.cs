@@ -23,6 +23,7 @@ internal sealed class PluginProcess : IAsyncDisposable
         process.BeginErrorReadLine();
         _channel = UnixSocketChannel.Create(socketPath);
         V1 = new KeyManagementService.KeyManagementServiceClient(_channel);
+        V2 = new Protocol.V2.KeyManagementService.KeyManagementServiceClient(_channel);
     }
 
     public static string Executable => Path.Combine(AppContext.BaseDirectory, "kms-plugin.dll");
@@ -30,6 +31,8 @@ internal sealed class PluginProcess : IAsyncDisposable
     public string SocketPath { get; }
 
     public KeyManagementService.KeyManagementServiceClient V1 { get; }
+
+    public Protocol.V2.KeyManagementService.KeyManagementServiceClient V2 { get; }
 
     public string Log
     {

@@ -1,0 +1,38 @@
+using System.Security.Cryptography;
+using KmsPlugin.Core.Errors;
+using KmsPlugin.Core.Keystore;
+using KmsPlugin.Server.Hosting;
+
+namespace KmsPlugin.Server.Cli;
+
+/// <summary>
+/// Reload of a software keystore while serving: the passphrase is read again from its file or
+/// environment variable (so it is not kept in memory between reloads), the file is loaded and
+/// checked in full, and only then swapped into the running provider.
+/// </summary>
+internal static class KeystoreReload
+{
+    public static RootKeyReload Create(string keystorePath, string? passphraseFile, SoftwareKeyEncryptionKeyProvider provider) =>
+        new(keystorePath, cancellationToken => Task.Run(() => Reload(keystorePath, passphraseFile, provider), cancellationToken));
+
+    private static string Reload(string keystorePath, string? passphraseFile, SoftwareKeyEncryptionKeyProvider provider)
+    {
+        var problems = new List<string>();
+        var passphrase = PassphraseSource.Read(passphraseFile, problems);
+        if (passphrase is null)
+        {
+            throw new KmsException(KmsErrorKind.ProviderUnavailable, string.Join("; ", problems));
+        }
+
+        try
+        {
+            using var keystore = Keystore.Load(keystorePath, passphrase);
+            provider.Reload(keystore);
+            return $"primary key_id {provider.Primary.KeyId}, {provider.Keys.Count} root keys in the ring";
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(passphrase);
+        }
+    }
+}

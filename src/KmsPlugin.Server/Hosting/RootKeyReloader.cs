@@ -1,0 +1,110 @@
+using System.Runtime.InteropServices;
+
+namespace KmsPlugin.Server.Hosting;
+
+/// <summary>
+/// Reloads the root keys when their file changes (the CLI writes it by atomic rename) or on
+/// SIGHUP. Bursts of file events are folded into one reload. A reload that fails keeps the
+/// running key ring and says why; nothing is ever dropped from memory because a file went bad.
+/// </summary>
+internal sealed partial class RootKeyReloader : BackgroundService
+{
+    private static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(300);
+
+    private readonly RootKeyReload _reload;
+    private readonly RootKeyHealthProbe _health;
+    private readonly ILogger<RootKeyReloader> _logger;
+    private readonly SemaphoreSlim _signal = new(0);
+    private long _reloads;
+    private long _failures;
+
+    public RootKeyReloader(RootKeyReload reload, RootKeyHealthProbe health, ILogger<RootKeyReloader> logger)
+    {
+        _reload = reload;
+        _health = health;
+        _logger = logger;
+    }
+
+    public long Reloads => Interlocked.Read(ref _reloads);
+
+    public long Failures => Interlocked.Read(ref _failures);
+
+    /// <summary>Asks for a reload, as a file change or SIGHUP does.</summary>
+    public void Request()
+    {
+        if (_signal.CurrentCount == 0)
+        {
+            _signal.Release();
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var path = Path.GetFullPath(_reload.WatchedFile);
+        using var watcher = new FileSystemWatcher(Path.GetDirectoryName(path)!, Path.GetFileName(path))
+        {
+            NotifyFilter = NotifyFilters.FileName | NotifyFilters.LastWrite | NotifyFilters.Size,
+        };
+        watcher.Changed += (_, _) => Request();
+        watcher.Created += (_, _) => Request();
+        watcher.Renamed += (_, _) => Request();
+        watcher.EnableRaisingEvents = true;
+        using var hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+        {
+            context.Cancel = true;
+            LogSignal(_logger);
+            Request();
+        });
+
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await _signal.WaitAsync(stoppingToken).ConfigureAwait(false);
+                await Task.Delay(Settle, stoppingToken).ConfigureAwait(false);
+                while (_signal.CurrentCount > 0)
+                {
+                    await _signal.WaitAsync(stoppingToken).ConfigureAwait(false);
+                }
+
+                await ReloadOnceAsync(stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task ReloadOnceAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var outcome = await _reload.ReloadAsync(cancellationToken).ConfigureAwait(false);
+            Interlocked.Increment(ref _reloads);
+            LogReloaded(_logger, outcome);
+            await _health.CheckNowAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Interlocked.Increment(ref _failures);
+            LogFailed(_logger, ex is Core.Errors.KmsException or IOException or UnauthorizedAccessException ? ex.Message : "unexpected error (see the next log line)");
+            if (ex is not (Core.Errors.KmsException or IOException or UnauthorizedAccessException))
+            {
+                LogUnexpected(_logger, ex);
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 30, Level = LogLevel.Information, Message = "root keys reloaded: {Outcome}")]
+    private static partial void LogReloaded(ILogger logger, string outcome);
+
+    [LoggerMessage(EventId = 31, Level = LogLevel.Error, Message = "root key reload failed; the running key ring is unchanged: {Reason}")]
+    private static partial void LogFailed(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 32, Level = LogLevel.Information, Message = "SIGHUP: reloading root keys")]
+    private static partial void LogSignal(ILogger logger);
+
+    [LoggerMessage(EventId = 33, Level = LogLevel.Error, Message = "root key reload threw")]
+    private static partial void LogUnexpected(ILogger logger, Exception exception);
+}
