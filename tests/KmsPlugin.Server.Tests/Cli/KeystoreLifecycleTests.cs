@@ -13,19 +13,17 @@ namespace KmsPlugin.Server.Tests.Cli;
 /// </summary>
 public sealed class KeystoreLifecycleTests : IDisposable
 {
-    private readonly TempDirectory _dir = new();
+    private readonly KeystoreFiles _files = new("correct horse battery staple");
+    private readonly TempDirectory _dir;
     private readonly string _keystore;
-    private readonly string _passphrase;
 
     public KeystoreLifecycleTests()
     {
-        _keystore = _dir.File("keystore.json");
-        _passphrase = _dir.File("passphrase");
-        File.WriteAllText(_passphrase, "correct horse battery staple\n");
-        File.SetUnixFileMode(_passphrase, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        _dir = _files.Directory;
+        _keystore = _files.Keystore;
     }
 
-    public void Dispose() => _dir.Dispose();
+    public void Dispose() => _files.Dispose();
 
     [Fact]
     public async Task Ciphertexts_survive_restart_and_rotation_and_new_ones_carry_the_new_key_id()
@@ -107,16 +105,11 @@ public sealed class KeystoreLifecycleTests : IDisposable
         Assert.Equal(2, (await KeystoreAsync("list", "--json")).Count);
     }
 
-    private string[] KeystoreArgs() => ["--keystore", _keystore, "--passphrase-file", _passphrase];
+    private string[] KeystoreArgs() => _files.Args;
 
     private async Task<List<KeyRow>> KeystoreAsync(string verb, params string[] arguments)
     {
-        var args = new List<string> { "keystore", verb };
-        args.AddRange(arguments.Where(a => a != "--json"));
-        args.AddRange(KeystoreArgs());
-        args.Add("--json");
-        var result = await PluginProcess.RunCliAsync(null, args.ToArray());
-        Assert.True(result.ExitCode == 0, result.ToString());
+        var result = await _files.CliAsync(["keystore", verb, .. arguments.Where(a => a != "--json"), "--json"]);
         return JsonSerializer.Deserialize<List<KeyRow>>(result.Output, new JsonSerializerOptions { PropertyNameCaseInsensitive = true })!;
     }
 

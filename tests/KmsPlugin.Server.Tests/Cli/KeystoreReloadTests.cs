@@ -9,30 +9,20 @@ namespace KmsPlugin.Server.Tests.Cli;
 /// <summary>Rotation without restart: the running plugin follows its keystore file and SIGHUP.</summary>
 public sealed class KeystoreReloadTests : IDisposable
 {
-    private readonly TempDirectory _dir = new();
-    private readonly string _keystore;
-    private readonly string _passphrase;
+    private readonly KeystoreFiles _files = new("reload test passphrase");
 
-    public KeystoreReloadTests()
-    {
-        _keystore = _dir.File("keystore.json");
-        _passphrase = _dir.File("passphrase");
-        File.WriteAllText(_passphrase, "reload test passphrase\n");
-        File.SetUnixFileMode(_passphrase, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-    }
-
-    public void Dispose() => _dir.Dispose();
+    public void Dispose() => _files.Dispose();
 
     [Fact]
     public async Task A_promotion_takes_effect_without_restart_and_a_bad_file_keeps_the_running_ring()
     {
-        await CliAsync("keystore", "init");
-        await using var plugin = await PluginProcess.StartAsync(_dir.File("kms.sock"), null, "--keystore", _keystore, "--passphrase-file", _passphrase);
+        await _files.CliAsync("keystore", "init");
+        await using var plugin = await PluginProcess.StartAsync(_files.Directory.File("kms.sock"), null, _files.Args);
         var before = (await plugin.V2.StatusAsync(new StatusRequest())).KeyId;
         var old = await plugin.V2.EncryptAsync(new EncryptRequest { Plaintext = ByteString.CopyFrom(new byte[32]), Uid = "u1" });
 
-        var added = JsonDocument.Parse((await CliAsync("keystore", "add", "--json")).Output).RootElement[0].GetProperty("id").GetString()!;
-        await CliAsync("keystore", "promote", added);
+        var added = JsonDocument.Parse((await _files.CliAsync("keystore", "add", "--json")).Output).RootElement[0].GetProperty("id").GetString()!;
+        await _files.CliAsync("keystore", "promote", added);
 
         await WaitForKeyIdAsync(plugin, $"{added}@2");
         var fresh = await plugin.V2.EncryptAsync(new EncryptRequest { Plaintext = ByteString.CopyFrom(new byte[32]), Uid = "u2" });
@@ -42,29 +32,22 @@ public sealed class KeystoreReloadTests : IDisposable
         Assert.NotEqual(before, fresh.KeyId);
 
         // Someone drops a keystore sealed with another passphrase over the file.
-        var stranger = _dir.File("other/keystore.json");
-        var otherPassphrase = _dir.File("other-passphrase");
+        var stranger = _files.Directory.File("other/keystore.json");
+        var otherPassphrase = _files.Directory.File("other-passphrase");
         Directory.CreateDirectory(Path.GetDirectoryName(stranger)!);
         await File.WriteAllTextAsync(otherPassphrase, "another passphrase");
         var made = await PluginProcess.RunCliAsync(null, "keystore", "init", "--keystore", stranger, "--passphrase-file", otherPassphrase);
         Assert.True(made.ExitCode == 0, made.ToString());
-        File.Move(stranger, _keystore, overwrite: true);
+        File.Move(stranger, _files.Keystore, overwrite: true);
 
         await WaitForLogAsync(plugin, "root key reload failed; the running key ring is unchanged");
         Assert.Equal($"{added}@2", (await plugin.V2.StatusAsync(new StatusRequest())).KeyId);
         Assert.Equal("ok", (await plugin.V2.StatusAsync(new StatusRequest())).Healthz);
-        Assert.DoesNotContain("reload test passphrase", plugin.Log);
+        Assert.DoesNotContain(_files.Passphrase, plugin.Log);
 
         await ProcessRunner.RunAsync("kill", ["-HUP", plugin.Id.ToString()]);
         await WaitForLogAsync(plugin, "SIGHUP: reloading root keys");
         Assert.Equal("ok", (await plugin.V2.StatusAsync(new StatusRequest())).Healthz);
-    }
-
-    private async Task<ProcessResult> CliAsync(params string[] arguments)
-    {
-        var result = await PluginProcess.RunCliAsync(null, [.. arguments, "--keystore", _keystore, "--passphrase-file", _passphrase]);
-        Assert.True(result.ExitCode == 0, result.ToString());
-        return result;
     }
 
     private static async Task WaitForKeyIdAsync(PluginProcess plugin, string keyId)
