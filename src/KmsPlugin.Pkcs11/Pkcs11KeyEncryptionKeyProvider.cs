@@ -92,8 +92,8 @@ internal sealed class Pkcs11KeyEncryptionKeyProvider : IKeyEncryptionKeyProvider
             throw Pkcs11Errors.Configuration(new KmsException(KmsErrorKind.ProviderUnavailable, string.Join("; ", problems)));
         }
 
-        var library = Pkcs11Module.Load(options.ModulePath);
-        var provider = new Pkcs11KeyEncryptionKeyProvider(options, new Pkcs11SessionPool(library, options));
+        var module = Pkcs11Module.Load(options.ModulePath);
+        var provider = new Pkcs11KeyEncryptionKeyProvider(options, new Pkcs11SessionPool(module, options));
         try
         {
             provider.Reconnect();

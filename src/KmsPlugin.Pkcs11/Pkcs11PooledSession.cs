@@ -12,8 +12,9 @@ internal sealed class Pkcs11PooledSession
 {
     private readonly Dictionary<string, IObjectHandle> keys = new(StringComparer.Ordinal);
 
-    public Pkcs11PooledSession(ISlot slot, ISession session, string tokenLabel, int epoch)
+    public Pkcs11PooledSession(ISlot slot, ISession session, string tokenLabel, int epoch, int moduleGeneration)
     {
+        ModuleGeneration = moduleGeneration;
         Slot = slot;
         Session = session;
         TokenLabel = tokenLabel;
@@ -28,6 +29,9 @@ internal sealed class Pkcs11PooledSession
 
     /// <summary>The pool's connection epoch when this session was opened; older sessions are closed, not reused.</summary>
     public int Epoch { get; }
+
+    /// <summary>The module's initialisation this session belongs to (<see cref="Pkcs11Module.Generation"/>).</summary>
+    public int ModuleGeneration { get; }
 
     /// <summary>The AES secret key labelled <paramref name="label"/>; <see cref="KmsErrorKind.KeyUnavailable"/> when absent.</summary>
     public IObjectHandle FindAesKey(string label)
@@ -69,6 +73,7 @@ internal sealed class Pkcs11PooledSession
         return session.FindAllObjects(template);
     }
 
+    /// <summary>Closes the session; call only while its module generation is current (hold the module's call lock).</summary>
     public void Close()
     {
         try

@@ -21,30 +21,32 @@ namespace KmsPlugin.Pkcs11;
 /// <item>Every call is bounded by <see cref="Pkcs11ProviderOptions.CallTimeout"/>, waiting for a
 /// free session included. It runs on a pool thread; a call that outlives its timeout keeps its
 /// session (and its place in the bound) until the module returns.</item>
-/// <item>When the token cannot be found, lookups are retried at most once a second; calls in
-/// between fail fast with the remembered reason.</item>
+/// <item>When the token cannot be found, lookups are retried at most once a second, each after
+/// re-initialising the module (<see cref="Pkcs11Module.TryReinitialize"/>: many modules enumerate
+/// tokens only then); calls in between fail fast with the remembered reason.</item>
 /// </list>
 /// </summary>
 internal sealed class Pkcs11SessionPool : IDisposable
 {
     private static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(1);
 
-    private readonly IPkcs11Library library;
+    private readonly Pkcs11Module module;
     private readonly Pkcs11ProviderOptions options;
     private readonly byte[] pin;
     private readonly SemaphoreSlim gate;
     private readonly ConcurrentBag<Pkcs11PooledSession> idle = [];
     private readonly object connectionGate = new();
     private ISlot? slot;
+    private int slotGeneration;
     private int epoch;
     private KmsException? lookupFailure;
     private long lookupFailedAt;
     private KmsException? loginFailure;
     private bool disposed;
 
-    public Pkcs11SessionPool(IPkcs11Library library, Pkcs11ProviderOptions options)
+    public Pkcs11SessionPool(Pkcs11Module module, Pkcs11ProviderOptions options)
     {
-        this.library = library;
+        this.module = module;
         this.options = options;
         pin = options.Pin.ToArray();
         gate = new SemaphoreSlim(options.MaxSessions, options.MaxSessions);
@@ -120,9 +122,17 @@ internal sealed class Pkcs11SessionPool : IDisposable
             slot = null;
         }
 
-        while (idle.TryTake(out var session))
+        module.EnterCall();
+        try
         {
-            session.Close();
+            while (idle.TryTake(out var session))
+            {
+                Discard(session);
+            }
+        }
+        finally
+        {
+            module.ExitCall();
         }
 
         CryptographicOperations.ZeroMemory(pin);
@@ -132,55 +142,64 @@ internal sealed class Pkcs11SessionPool : IDisposable
     {
         for (var attempt = 0; ; attempt++)
         {
-            var session = Take();
+            var (found, foundEpoch) = FindToken();
+            module.EnterCall();
             try
             {
-                options.BeforeCall?.Invoke();
-                var result = operation(session);
-                Return(session);
-                return result;
-            }
-            catch (Pkcs11Exception ex) when (Pkcs11Errors.IsSessionLost(ex.RV))
-            {
-                session.Close();
-                Invalidate(session.Epoch);
-                if (attempt > 0)
+                var session = Take(found, foundEpoch);
+                try
                 {
+                    options.BeforeCall?.Invoke();
+                    var result = operation(session);
+                    Return(session);
+                    return result;
+                }
+                catch (Pkcs11Exception ex) when (Pkcs11Errors.IsSessionLost(ex.RV))
+                {
+                    Discard(session);
+                    Invalidate(session.Epoch);
+                    if (attempt > 0)
+                    {
+                        throw Pkcs11Errors.Failed(TokenLabel, name, ex.RV, ex);
+                    }
+                }
+                catch (Pkcs11Exception ex)
+                {
+                    Return(session);
                     throw Pkcs11Errors.Failed(TokenLabel, name, ex.RV, ex);
                 }
+                catch (KmsException)
+                {
+                    Return(session);
+                    throw;
+                }
+                catch
+                {
+                    Discard(session);
+                    throw;
+                }
             }
-            catch (Pkcs11Exception ex)
+            finally
             {
-                Return(session);
-                throw Pkcs11Errors.Failed(TokenLabel, name, ex.RV, ex);
-            }
-            catch (KmsException)
-            {
-                Return(session);
-                throw;
-            }
-            catch
-            {
-                session.Close();
-                throw;
+                module.ExitCall();
             }
         }
     }
 
-    private Pkcs11PooledSession Take()
+    // Holds the module's call lock.
+    private Pkcs11PooledSession Take(ISlot found, int foundEpoch)
     {
-        var current = Volatile.Read(ref epoch);
         while (idle.TryTake(out var pooled))
         {
-            if (pooled.Epoch == current)
+            if (pooled.Epoch == foundEpoch && pooled.ModuleGeneration == module.Generation)
             {
                 return pooled;
             }
 
-            pooled.Close();
+            Discard(pooled);
         }
 
-        var (found, foundEpoch) = FindToken();
+        var generation = module.Generation;
         ISession session;
         try
         {
@@ -217,7 +236,7 @@ internal sealed class Pkcs11SessionPool : IDisposable
             throw;
         }
 
-        return new Pkcs11PooledSession(found, session, TokenLabel, foundEpoch);
+        return new Pkcs11PooledSession(found, session, TokenLabel, foundEpoch, generation);
     }
 
     private void Login(ISession session)
@@ -243,14 +262,21 @@ internal sealed class Pkcs11SessionPool : IDisposable
         }
     }
 
+    // Not under the module's call lock: a token that is not found may need a re-initialisation.
     private (ISlot Slot, int Epoch) FindToken()
     {
         lock (connectionGate)
         {
             ObjectDisposedException.ThrowIf(disposed, this);
-            if (slot is not null)
+            if (slot is not null && slotGeneration == module.Generation)
             {
                 return (slot, epoch);
+            }
+
+            if (slot is not null)
+            {
+                epoch++;
+                slot = null;
             }
 
             if (lookupFailure is not null && Stopwatch.GetElapsedTime(lookupFailedAt) < RetryInterval)
@@ -260,25 +286,18 @@ internal sealed class Pkcs11SessionPool : IDisposable
 
             try
             {
-                foreach (var candidate in library.GetSlotList(SlotsType.WithTokenPresent))
+                var (found, generation) = Search();
+                if (found is null && module.TryReinitialize())
                 {
-                    ITokenInfo info;
-                    try
-                    {
-                        info = candidate.GetTokenInfo();
-                    }
-                    catch (Pkcs11Exception)
-                    {
-                        continue;
-                    }
+                    (found, generation) = Search();
+                }
 
-                    if (info.Label.Trim() == options.TokenLabel
-                        && (options.TokenSerial is null || info.SerialNumber.Trim() == options.TokenSerial))
-                    {
-                        slot = candidate;
-                        lookupFailure = null;
-                        return (slot, epoch);
-                    }
+                if (found is not null)
+                {
+                    slot = found;
+                    slotGeneration = generation;
+                    lookupFailure = null;
+                    return (slot, epoch);
                 }
 
                 lookupFailure = Pkcs11Errors.TokenNotFound(TokenLabel);
@@ -293,15 +312,63 @@ internal sealed class Pkcs11SessionPool : IDisposable
         }
     }
 
+    private (ISlot? Slot, int Generation) Search()
+    {
+        module.EnterCall();
+        try
+        {
+            var generation = module.Generation;
+            return (Find(module.Library, options.TokenLabel, options.TokenSerial), generation);
+        }
+        finally
+        {
+            module.ExitCall();
+        }
+    }
+
+    /// <summary>The slot whose token has this label (and serial), or null.</summary>
+    public static ISlot? Find(IPkcs11Library library, string tokenLabel, string? tokenSerial)
+    {
+        foreach (var candidate in library.GetSlotList(SlotsType.WithTokenPresent))
+        {
+            ITokenInfo info;
+            try
+            {
+                info = candidate.GetTokenInfo();
+            }
+            catch (Pkcs11Exception)
+            {
+                continue;
+            }
+
+            if (info.Label.Trim() == tokenLabel && (tokenSerial is null || info.SerialNumber.Trim() == tokenSerial))
+            {
+                return candidate;
+            }
+        }
+
+        return null;
+    }
+
+    // Holds the module's call lock. A session of an older module generation is dead and its handle
+    // number may belong to someone else now: dropped, never closed.
+    private void Discard(Pkcs11PooledSession session)
+    {
+        if (session.ModuleGeneration == module.Generation)
+        {
+            session.Close();
+        }
+    }
+
     private void Return(Pkcs11PooledSession session)
     {
-        if (session.Epoch == Volatile.Read(ref epoch) && !disposed)
+        if (session.Epoch == Volatile.Read(ref epoch) && session.ModuleGeneration == module.Generation && !disposed)
         {
             idle.Add(session);
         }
         else
         {
-            session.Close();
+            Discard(session);
         }
     }
 

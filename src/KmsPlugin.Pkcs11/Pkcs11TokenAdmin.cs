@@ -16,8 +16,13 @@ internal sealed class Pkcs11TokenAdmin : IDisposable
     private readonly ISession session;
     private readonly ISlot slot;
 
-    private Pkcs11TokenAdmin(ISlot slot, ISession session, string tokenLabel)
+    private readonly Pkcs11Module module;
+    private readonly int generation;
+
+    private Pkcs11TokenAdmin(Pkcs11Module module, ISlot slot, ISession session, string tokenLabel)
     {
+        this.module = module;
+        generation = module.Generation;
         this.slot = slot;
         this.session = session;
         TokenLabel = tokenLabel;
@@ -28,10 +33,11 @@ internal sealed class Pkcs11TokenAdmin : IDisposable
     /// <summary>Every token present in the module's slots.</summary>
     public static IReadOnlyList<Pkcs11TokenInfo> ListTokens(string modulePath)
     {
-        var library = Pkcs11Module.Load(modulePath);
+        var module = Pkcs11Module.Load(modulePath);
+        module.EnterCall();
         try
         {
-            return library.GetSlotList(SlotsType.WithTokenPresent)
+            return module.Library.GetSlotList(SlotsType.WithTokenPresent)
                 .Select(s => (Slot: s, Info: s.GetTokenInfo()))
                 .Select(t => new Pkcs11TokenInfo(t.Slot.SlotId, t.Info.Label.Trim(), t.Info.SerialNumber.Trim(), t.Info.ManufacturerId.Trim(), t.Info.Model.Trim()))
                 .ToList();
@@ -40,28 +46,20 @@ internal sealed class Pkcs11TokenAdmin : IDisposable
         {
             throw new KmsException(KmsErrorKind.ProviderUnavailable, $"PKCS#11 C_GetSlotList failed: {ex.RV}", ex);
         }
+        finally
+        {
+            module.ExitCall();
+        }
     }
 
     /// <summary>Opens a read/write session on the token and logs in with <paramref name="pin"/> (the caller zeroes it).</summary>
     public static Pkcs11TokenAdmin Open(string modulePath, string tokenLabel, string? tokenSerial, byte[] pin)
     {
-        var library = Pkcs11Module.Load(modulePath);
-        ISlot? found = null;
-        try
+        var module = Pkcs11Module.Load(modulePath);
+        var found = FindSlot(module, tokenLabel, tokenSerial);
+        if (found is null && module.TryReinitialize())
         {
-            foreach (var candidate in library.GetSlotList(SlotsType.WithTokenPresent))
-            {
-                var info = candidate.GetTokenInfo();
-                if (info.Label.Trim() == tokenLabel && (tokenSerial is null || info.SerialNumber.Trim() == tokenSerial))
-                {
-                    found = candidate;
-                    break;
-                }
-            }
-        }
-        catch (Pkcs11Exception ex)
-        {
-            throw Pkcs11Errors.Failed(tokenLabel, "C_GetSlotList", ex.RV, ex);
+            found = FindSlot(module, tokenLabel, tokenSerial);
         }
 
         if (found is null)
@@ -69,32 +67,57 @@ internal sealed class Pkcs11TokenAdmin : IDisposable
             throw Pkcs11Errors.TokenNotFound(tokenLabel);
         }
 
-        ISession opened;
+        module.EnterCall();
         try
         {
-            opened = found.OpenSession(SessionType.ReadWrite);
+            ISession opened;
+            try
+            {
+                opened = found.OpenSession(SessionType.ReadWrite);
+            }
+            catch (Pkcs11Exception ex)
+            {
+                throw Pkcs11Errors.Failed(tokenLabel, "C_OpenSession", ex.RV, ex);
+            }
+
+            try
+            {
+                opened.Login(CKU.CKU_USER, pin);
+            }
+            catch (Pkcs11Exception ex) when (ex.RV == CKR.CKR_USER_ALREADY_LOGGED_IN)
+            {
+            }
+            catch (Pkcs11Exception ex)
+            {
+                opened.Dispose();
+                throw Pkcs11Errors.IsWrongPin(ex.RV) ? Pkcs11Errors.WrongPin(tokenLabel)
+                    : ex.RV == CKR.CKR_PIN_LOCKED ? Pkcs11Errors.PinLocked(tokenLabel)
+                    : Pkcs11Errors.Failed(tokenLabel, "C_Login", ex.RV, ex);
+            }
+
+            return new Pkcs11TokenAdmin(module, found, opened, tokenLabel);
+        }
+        finally
+        {
+            module.ExitCall();
+        }
+    }
+
+    private static ISlot? FindSlot(Pkcs11Module module, string tokenLabel, string? tokenSerial)
+    {
+        module.EnterCall();
+        try
+        {
+            return Pkcs11SessionPool.Find(module.Library, tokenLabel, tokenSerial);
         }
         catch (Pkcs11Exception ex)
         {
-            throw Pkcs11Errors.Failed(tokenLabel, "C_OpenSession", ex.RV, ex);
+            throw Pkcs11Errors.Failed(tokenLabel, "C_GetSlotList", ex.RV, ex);
         }
-
-        try
+        finally
         {
-            opened.Login(CKU.CKU_USER, pin);
+            module.ExitCall();
         }
-        catch (Pkcs11Exception ex) when (ex.RV == CKR.CKR_USER_ALREADY_LOGGED_IN)
-        {
-        }
-        catch (Pkcs11Exception ex)
-        {
-            opened.Dispose();
-            throw Pkcs11Errors.IsWrongPin(ex.RV) ? Pkcs11Errors.WrongPin(tokenLabel)
-                : ex.RV == CKR.CKR_PIN_LOCKED ? Pkcs11Errors.PinLocked(tokenLabel)
-                : Pkcs11Errors.Failed(tokenLabel, "C_Login", ex.RV, ex);
-        }
-
-        return new Pkcs11TokenAdmin(found, opened, tokenLabel);
     }
 
     /// <summary>
@@ -200,15 +223,21 @@ internal sealed class Pkcs11TokenAdmin : IDisposable
 
     public void Dispose()
     {
+        module.EnterCall();
         try
         {
-            session.CloseSession();
+            if (generation == module.Generation)
+            {
+                session.CloseSession();
+            }
         }
         catch (Pkcs11Exception)
         {
         }
-
-        session.Dispose();
+        finally
+        {
+            module.ExitCall();
+        }
     }
 
     private Pkcs11KeyInfo Describe(IObjectHandle handle)
@@ -226,13 +255,23 @@ internal sealed class Pkcs11TokenAdmin : IDisposable
 
     private T Call<T>(string name, Func<T> action)
     {
+        module.EnterCall();
         try
         {
+            if (generation != module.Generation)
+            {
+                throw new KmsException(KmsErrorKind.ProviderUnavailable, $"PKCS#11 session on token \"{TokenLabel}\" was lost; try again");
+            }
+
             return action();
         }
         catch (Pkcs11Exception ex)
         {
             throw Pkcs11Errors.Failed(TokenLabel, name, ex.RV, ex);
+        }
+        finally
+        {
+            module.ExitCall();
         }
     }
 }
