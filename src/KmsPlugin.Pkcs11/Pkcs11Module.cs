@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 using KmsPlugin.Core.Errors;
 using Net.Pkcs11Interop.Common;
 using Net.Pkcs11Interop.HighLevelAPI;
-using LowLevel = Net.Pkcs11Interop.LowLevelAPI81;
+using LowLevel = Net.Pkcs11Interop.LowLevelAPI80;
 
 namespace KmsPlugin.Pkcs11;
 
@@ -64,7 +64,7 @@ internal sealed class Pkcs11Module
                 throw Pkcs11Errors.Configuration(new KmsException(KmsErrorKind.ProviderUnavailable, $"PKCS#11 module \"{path}\" does not exist"));
             }
 
-            if (Platform.NativeULongSize != 8)
+            if (Platform.NativeULongSize != 8 || Platform.StructPackingSize != 0)
             {
                 throw Pkcs11Errors.Configuration(new KmsException(KmsErrorKind.ProviderUnavailable, "PKCS#11 modules are supported on 64-bit Linux only"));
             }
