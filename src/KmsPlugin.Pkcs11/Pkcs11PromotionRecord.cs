@@ -21,42 +21,34 @@ internal static class Pkcs11PromotionRecord
     /// <summary>The promoted labels in order, or null when the token has no record.</summary>
     public static IReadOnlyList<string>? Read(ISession session, string tokenLabel)
     {
-        var handle = Find(session, tokenLabel);
-        if (handle is null)
-        {
-            return null;
-        }
-
-        var value = session.GetAttributeValue(handle, [CKA.CKA_VALUE])[0].GetValueAsByteArray() ?? [];
-        return Parse(value, tokenLabel);
+        var records = ReadAll(session, tokenLabel);
+        return records.Count == 0 ? null : records.MaxBy(r => r.Entries.Count).Entries;
     }
 
-    /// <summary>Appends <paramref name="label"/> (needs a read/write, logged-in session); returns the new list.</summary>
+    /// <summary>
+    /// Appends <paramref name="label"/> (needs a read/write, logged-in session); returns the new list.
+    /// Tokens (SoftHSM among them) may refuse to change CKA_VALUE, so the new record is created
+    /// first and the old one destroyed after: a crash in between leaves two records, and readers
+    /// take the longer one, which is the newer.
+    /// </summary>
     public static IReadOnlyList<string> Append(ISession session, string tokenLabel, string label)
     {
-        var handle = Find(session, tokenLabel);
-        var entries = handle is null
-            ? []
-            : Parse(session.GetAttributeValue(handle, [CKA.CKA_VALUE])[0].GetValueAsByteArray() ?? [], tokenLabel).ToList();
+        var existing = ReadAll(session, tokenLabel);
+        var entries = existing.Count == 0 ? [] : existing.MaxBy(r => r.Entries.Count).Entries.ToList();
         entries.Add(label);
-        var value = Serialize(entries);
         var attributes = session.Factories.ObjectAttributeFactory;
-        if (handle is null)
+        session.CreateObject(
+        [
+            attributes.Create(CKA.CKA_CLASS, CKO.CKO_DATA),
+            attributes.Create(CKA.CKA_TOKEN, true),
+            attributes.Create(CKA.CKA_PRIVATE, true),
+            attributes.Create(CKA.CKA_APPLICATION, Application),
+            attributes.Create(CKA.CKA_LABEL, Label),
+            attributes.Create(CKA.CKA_VALUE, Serialize(entries)),
+        ]);
+        foreach (var (handle, _) in existing)
         {
-            session.CreateObject(
-            [
-                attributes.Create(CKA.CKA_CLASS, CKO.CKO_DATA),
-                attributes.Create(CKA.CKA_TOKEN, true),
-                attributes.Create(CKA.CKA_PRIVATE, true),
-                attributes.Create(CKA.CKA_MODIFIABLE, true),
-                attributes.Create(CKA.CKA_APPLICATION, Application),
-                attributes.Create(CKA.CKA_LABEL, Label),
-                attributes.Create(CKA.CKA_VALUE, value),
-            ]);
-        }
-        else
-        {
-            session.SetAttributeValue(handle, [attributes.Create(CKA.CKA_VALUE, value)]);
+            session.DestroyObject(handle);
         }
 
         return entries;
@@ -107,7 +99,7 @@ internal static class Pkcs11PromotionRecord
         }
     }
 
-    private static IObjectHandle? Find(ISession session, string tokenLabel)
+    private static List<(IObjectHandle Handle, IReadOnlyList<string> Entries)> ReadAll(ISession session, string tokenLabel)
     {
         var attributes = session.Factories.ObjectAttributeFactory;
         var found = session.FindAllObjects(
@@ -116,12 +108,8 @@ internal static class Pkcs11PromotionRecord
             attributes.Create(CKA.CKA_APPLICATION, Application),
             attributes.Create(CKA.CKA_LABEL, Label),
         ]);
-        return found.Count switch
-        {
-            0 => null,
-            1 => found[0],
-            _ => throw Pkcs11Errors.Configuration(new KmsException(KmsErrorKind.ProviderUnavailable,
-                $"token \"{tokenLabel}\" holds {found.Count} promotion records \"{Label}\"; expected one")),
-        };
+        return found
+            .Select(h => (h, Parse(session.GetAttributeValue(h, [CKA.CKA_VALUE])[0].GetValueAsByteArray() ?? [], tokenLabel)))
+            .ToList();
     }
 }
