@@ -76,15 +76,14 @@ internal sealed class Pkcs11PooledSession
     /// <summary>Closes the session; call only while its module generation is current (hold the module's call lock).</summary>
     public void Close()
     {
+        // Pkcs11Interop's Dispose runs C_CloseSession (again, if an explicit close failed).
         try
         {
-            Session.CloseSession();
+            Session.Dispose();
         }
         catch (Pkcs11Exception)
         {
             // Already gone with its token; nothing to release.
         }
-
-        Session.Dispose();
     }
 }

@@ -388,12 +388,10 @@ internal sealed class Pkcs11SessionPool : IDisposable
     {
         try
         {
-            session.CloseSession();
+            session.Dispose();
         }
         catch (Pkcs11Exception)
         {
         }
-
-        session.Dispose();
     }
 }

@@ -89,7 +89,14 @@ internal sealed class Pkcs11TokenAdmin : IDisposable
             }
             catch (Pkcs11Exception ex)
             {
-                opened.Dispose();
+                try
+                {
+                    opened.Dispose();
+                }
+                catch (Pkcs11Exception)
+                {
+                }
+
                 throw Pkcs11Errors.IsWrongPin(ex.RV) ? Pkcs11Errors.WrongPin(tokenLabel)
                     : ex.RV == CKR.CKR_PIN_LOCKED ? Pkcs11Errors.PinLocked(tokenLabel)
                     : Pkcs11Errors.Failed(tokenLabel, "C_Login", ex.RV, ex);
@@ -228,7 +235,7 @@ internal sealed class Pkcs11TokenAdmin : IDisposable
         {
             if (generation == module.Generation)
             {
-                session.CloseSession();
+                session.Dispose();
             }
         }
         catch (Pkcs11Exception)

@@ -242,6 +242,35 @@ public sealed class Pkcs11KeyEncryptionKeyProviderTests
         Assert.Equal(32, written);
     }
 
+    [Fact]
+    public async Task Sessions_closed_under_the_pool_are_reopened_and_logged_in_again_transparently()
+    {
+        var token = SoftHsm.CreateToken().WithKeys(true, "a");
+        using var provider = Pkcs11KeyEncryptionKeyProvider.Open(token.Options("a"));
+        var key = provider.Primary.Key;
+        var wrapped = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => key.WrapAsync(new byte[32], Context, default).AsTask()));
+
+        // Every session of the token goes (and with the last one, the login): the pool's handles are dead.
+        var module = Pkcs11Module.Load(SoftHsm.ModulePath);
+        module.EnterCall();
+        try
+        {
+            Pkcs11SessionPool.Find(module.Library, token.Label, null)!.CloseAllSessions();
+        }
+        finally
+        {
+            module.ExitCall();
+        }
+
+        var buffer = new byte[64];
+        foreach (var item in wrapped)
+        {
+            Assert.Equal(32, await key.UnwrapAsync(item, Context, buffer, default));
+        }
+
+        Assert.Equal(32, await key.UnwrapAsync(await key.WrapAsync(new byte[32], Context, default), Context, buffer, default));
+    }
+
     internal static async Task<T> Eventually<T>(Func<Task<T>> action)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
