@@ -113,9 +113,23 @@ internal sealed class Pkcs11KeyEncryptionKeyProvider : IKeyEncryptionKeyProvider
 
     public void Dispose() => pool.Dispose();
 
+    // One caller reconnects; the others fail fast with the last reason instead of blocking pool
+    // threads behind it for up to a call timeout.
     private PrimaryKeyEncryptionKey Reconnect()
     {
-        lock (connectGate)
+        if (!Monitor.TryEnter(connectGate))
+        {
+            if (primary is { } ready)
+            {
+                return ready;
+            }
+
+            throw Volatile.Read(ref failure) is { } last
+                ? Pkcs11Errors.Copy(last)
+                : new KmsException(KmsErrorKind.ProviderUnavailable, $"PKCS#11 token \"{options.TokenLabel}\": still connecting");
+        }
+
+        try
         {
             if (primary is { } connected)
             {
@@ -141,6 +155,10 @@ internal sealed class Pkcs11KeyEncryptionKeyProvider : IKeyEncryptionKeyProvider
                 failedAt = Stopwatch.GetTimestamp();
                 throw Pkcs11Errors.Copy(ex);
             }
+        }
+        finally
+        {
+            Monitor.Exit(connectGate);
         }
     }
 
