@@ -15,6 +15,13 @@ internal static class Pkcs11Errors
         or CKR.CKR_DEVICE_ERROR or CKR.CKR_OBJECT_HANDLE_INVALID or CKR.CKR_KEY_HANDLE_INVALID
         or CKR.CKR_TOKEN_NOT_RECOGNIZED or CKR.CKR_SLOT_ID_INVALID or CKR.CKR_CRYPTOKI_NOT_INITIALIZED;
 
+    /// <summary>
+    /// Lost-session codes after which the session handle itself is gone (and its number may be
+    /// reused); after the others (not logged in, stale object handle) the session is still open.
+    /// </summary>
+    public static bool IsHandleDead(CKR rv) => IsSessionLost(rv)
+        && rv is not (CKR.CKR_USER_NOT_LOGGED_IN or CKR.CKR_OBJECT_HANDLE_INVALID or CKR.CKR_KEY_HANDLE_INVALID);
+
     public static bool IsWrongPin(CKR rv) => rv is CKR.CKR_PIN_INCORRECT or CKR.CKR_PIN_LEN_RANGE or CKR.CKR_PIN_INVALID;
 
     /// <summary>Failures of C_Decrypt that mean "this wrapped key is not authentic under this key and context".</summary>

@@ -73,6 +73,12 @@ internal sealed class Pkcs11PooledSession
         return session.FindAllObjects(template);
     }
 
+    /// <summary>
+    /// Forgets a session whose handle is dead: the module may already have handed the same number to
+    /// a new session, so it must never be closed, not even by Pkcs11Interop's finalizer.
+    /// </summary>
+    public void Abandon() => GC.SuppressFinalize(Session);
+
     /// <summary>Closes the session; call only while its module generation is current (hold the module's call lock).</summary>
     public void Close()
     {

@@ -38,6 +38,7 @@ internal sealed class Pkcs11SessionPool : IDisposable
     private readonly object connectionGate = new();
     private ISlot? slot;
     private int slotGeneration;
+    private int abandonBelow;
     private int epoch;
     private KmsException? lookupFailure;
     private long lookupFailedAt;
@@ -156,8 +157,8 @@ internal sealed class Pkcs11SessionPool : IDisposable
                 }
                 catch (Pkcs11Exception ex) when (Pkcs11Errors.IsSessionLost(ex.RV))
                 {
+                    Invalidate(session.Epoch, Pkcs11Errors.IsHandleDead(ex.RV));
                     Discard(session);
-                    Invalidate(session.Epoch);
                     if (attempt > 0)
                     {
                         throw Pkcs11Errors.Failed(TokenLabel, name, ex.RV, ex);
@@ -209,7 +210,7 @@ internal sealed class Pkcs11SessionPool : IDisposable
         {
             if (Pkcs11Errors.IsSessionLost(ex.RV))
             {
-                Invalidate(foundEpoch);
+                Invalidate(foundEpoch, Pkcs11Errors.IsHandleDead(ex.RV));
                 throw Pkcs11Errors.TokenNotFound(TokenLabel);
             }
 
@@ -225,7 +226,7 @@ internal sealed class Pkcs11SessionPool : IDisposable
             CloseQuietly(session);
             if (Pkcs11Errors.IsSessionLost(ex.RV))
             {
-                Invalidate(foundEpoch);
+                Invalidate(foundEpoch, Pkcs11Errors.IsHandleDead(ex.RV));
             }
 
             throw Pkcs11Errors.Failed(TokenLabel, "C_Login", ex.RV, ex);
@@ -350,11 +351,16 @@ internal sealed class Pkcs11SessionPool : IDisposable
         return null;
     }
 
-    // Holds the module's call lock. A session of an older module generation is dead and its handle
-    // number may belong to someone else now: dropped, never closed.
+    // Holds the module's call lock. A session of an older module generation, or of a connection
+    // whose sessions died, has a dead handle whose number may belong to a live session now (ours or
+    // someone else's): closing it could pull that session from under a running call. Abandoned.
     private void Discard(Pkcs11PooledSession session)
     {
-        if (session.ModuleGeneration == module.Generation)
+        if (session.ModuleGeneration != module.Generation || session.Epoch < Volatile.Read(ref abandonBelow))
+        {
+            session.Abandon();
+        }
+        else
         {
             session.Close();
         }
@@ -372,7 +378,7 @@ internal sealed class Pkcs11SessionPool : IDisposable
         }
     }
 
-    private void Invalidate(int seenEpoch)
+    private void Invalidate(int seenEpoch, bool handlesDead)
     {
         lock (connectionGate)
         {
@@ -380,6 +386,11 @@ internal sealed class Pkcs11SessionPool : IDisposable
             {
                 epoch++;
                 slot = null;
+            }
+
+            if (handlesDead && abandonBelow <= seenEpoch)
+            {
+                Volatile.Write(ref abandonBelow, seenEpoch + 1);
             }
         }
     }

@@ -237,6 +237,11 @@ internal sealed class Pkcs11TokenAdmin : IDisposable
             {
                 session.Dispose();
             }
+            else
+            {
+                // Dead handle, possibly reused by now: never closed, not even by the finalizer.
+                GC.SuppressFinalize(session);
+            }
         }
         catch (Pkcs11Exception)
         {
