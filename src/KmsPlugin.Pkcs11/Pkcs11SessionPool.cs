@@ -100,10 +100,19 @@ internal sealed class Pkcs11SessionPool : IDisposable
         }
         catch (TimeoutException)
         {
-            _ = work.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            Observe(work);
             throw Pkcs11Errors.TimedOut(options.CallTimeout);
         }
+        catch (OperationCanceledException)
+        {
+            Observe(work);
+            throw;
+        }
     }
+
+    // The call goes on after its caller left; its failure must not surface as an unobserved exception.
+    private static void Observe(Task work) =>
+        _ = work.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
 
     /// <summary>Blocking form of <see cref="RunAsync{T}"/>, for start-up and reconnect checks.</summary>
     public T Run<T>(string name, Func<Pkcs11PooledSession, T> operation) =>
