@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Installs what the tests need (Debian packages for the kube-apiserver-like Go client and a real
-# etcd), builds that client, then runs every test. Used by developers and by CI (.ci/run) alike.
+# Installs what the tests need (Debian packages for the kube-apiserver-like Go client, a real etcd,
+# and SoftHSM for the PKCS#11 provider; each test run makes its own tokens under a temp
+# SOFTHSM2_CONF), builds that client, then runs every test. Used by developers and by CI (.ci/run) alike.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(golang-go golang-google-grpc-dev golang-github-golang-protobuf-1-5-dev
           protoc-gen-go protoc-gen-go-grpc protobuf-compiler
-          etcd-server etcd-client)
+          etcd-server etcd-client softhsm2)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -11,6 +11,7 @@ internal static class Program
     {
         ServeCommand.Create(),
         KeystoreCommand.Create(),
+        Pkcs11Command.Create(),
         StatusCommand.Create(),
         EtcdCommand.Create(),
         VersionCommand.Create(),

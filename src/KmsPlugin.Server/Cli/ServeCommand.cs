@@ -26,10 +26,25 @@ internal static class ServeCommand
         var maxAge = EnvOption("--dek-max-age", EnvironmentVariables.DataKeyMaxAge, "24h", "Age at which the plugin data key is replaced");
         var cacheSize = EnvOption("--dek-cache-size", EnvironmentVariables.DataKeyCacheSize, "1000", "Unwrapped data keys kept in memory");
         var healthAddress = EnvOption("--health-address", EnvironmentVariables.HealthAddress, "127.0.0.1:8787", "IP:port for /livez, /healthz, /readyz and /metrics, or off");
+        var provider = EnvOption("--provider", Pkcs11EnvironmentVariables.Provider, "software", "Where the root keys live: software (a keystore file) or pkcs11 (an HSM token)");
+        var pkcs11Module = NullableEnvOption("--pkcs11-module", Pkcs11EnvironmentVariables.Module, "PKCS#11 module (.so) of the HSM, e.g. /usr/lib/softhsm/libsofthsm2.so");
+        var pkcs11Token = NullableEnvOption("--pkcs11-token", Pkcs11EnvironmentVariables.Token, "Label of the token holding the root keys");
+        var pkcs11Serial = NullableEnvOption("--pkcs11-token-serial", Pkcs11EnvironmentVariables.TokenSerial, "Serial number of the token, when several share its label");
+        var pkcs11PinFile = NullableEnvOption("--pkcs11-pin-file", Pkcs11EnvironmentVariables.PinFile, $"File holding the token's user PIN (or the PIN itself in {Pkcs11EnvironmentVariables.Pin}; never on the command line)");
+        var pkcs11Key = NullableEnvOption("--pkcs11-key", Pkcs11EnvironmentVariables.Key, "Label of the primary AES root key on the token");
+        var pkcs11DecryptKeys = new Option<string[]>("--pkcs11-decrypt-key")
+        {
+            Description = $"Label of a decrypt-only AES root key (an older primary); repeat for several [env {Pkcs11EnvironmentVariables.DecryptKeys}, comma-separated]",
+            DefaultValueFactory = _ => EnvironmentVariables.Get(Pkcs11EnvironmentVariables.DecryptKeys)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [],
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var pkcs11Sessions = EnvOption("--pkcs11-max-sessions", Pkcs11EnvironmentVariables.MaxSessions, "8", "PKCS#11 sessions open at most (one per concurrent HSM call)");
+        var pkcs11Timeout = EnvOption("--pkcs11-call-timeout", Pkcs11EnvironmentVariables.CallTimeout, "2s", "Upper bound of every HSM call (kube-apiserver gives up after 3s)");
 
         var command = new Command("serve", "Serve the KMS API on a unix socket")
         {
             socket, keystore, passphraseFile, dev, socketMode, logLevel, grace, maxUses, maxAge, cacheSize, healthAddress,
+            provider, pkcs11Module, pkcs11Token, pkcs11Serial, pkcs11PinFile, pkcs11Key, pkcs11DecryptKeys, pkcs11Sessions, pkcs11Timeout,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -54,9 +69,52 @@ internal static class ServeCommand
             };
             problems.AddRange(envelope.Validate());
 
-            var source = isDev
-                ? RootKeySource.ForDevelopment()
-                : RootKeySource.ForKeystore(parse.GetValue(keystore), parse.GetValue(passphraseFile), problems);
+            RootKeySource? source = null;
+            switch (parse.GetValue(provider))
+            {
+                case "software":
+                    source = isDev
+                        ? RootKeySource.ForDevelopment()
+                        : RootKeySource.ForKeystore(parse.GetValue(keystore), parse.GetValue(passphraseFile), problems);
+                    break;
+                case "pkcs11":
+                    if (isDev)
+                    {
+                        problems.Add("--dev uses an in-memory software key; it cannot be combined with --provider pkcs11");
+                    }
+
+                    var settings = new Pkcs11Settings
+                    {
+                        ModulePath = parse.GetValue(pkcs11Module),
+                        TokenLabel = parse.GetValue(pkcs11Token),
+                        TokenSerial = parse.GetValue(pkcs11Serial),
+                        PinFile = parse.GetValue(pkcs11PinFile),
+                        KeyLabel = parse.GetValue(pkcs11Key),
+                        DecryptKeyLabels = parse.GetValue(pkcs11DecryptKeys) ?? [],
+                        MaxSessions = (int)ParseLong("--pkcs11-max-sessions", parse.GetValue(pkcs11Sessions)!, problems, 1024),
+                        CallTimeout = ParseDuration("--pkcs11-call-timeout", parse.GetValue(pkcs11Timeout)!, problems),
+                    };
+                    source = RootKeySource.ForPkcs11(settings, problems);
+                    break;
+                default:
+                    problems.Add($"--provider {parse.GetValue(provider)}: expected software or pkcs11");
+                    break;
+            }
+
+            // Wrong PIN, missing key or mechanism: only the token can tell, and they are configuration
+            // problems like the others. A token that is merely away is not: the plugin starts unhealthy.
+            IKeyEncryptionKeyProvider? opened = null;
+            if (problems.Count == 0 && source is { IsPkcs11: true })
+            {
+                try
+                {
+                    opened = source.Open();
+                }
+                catch (KmsException ex)
+                {
+                    problems.Add(ex.Message);
+                }
+            }
 
             if (problems.Count > 0)
             {
@@ -69,10 +127,10 @@ internal static class ServeCommand
                 return 2;
             }
 
-            IKeyEncryptionKeyProvider provider;
+            IKeyEncryptionKeyProvider rootKeys;
             try
             {
-                provider = source!.Open();
+                rootKeys = opened ?? source!.Open();
             }
             catch (KmsException ex)
             {
@@ -80,7 +138,7 @@ internal static class ServeCommand
                 return 2;
             }
 
-            var reload = !isDev && provider is SoftwareKeyEncryptionKeyProvider software
+            var reload = !isDev && rootKeys is SoftwareKeyEncryptionKeyProvider software
                 ? KeystoreReload.Create(Path.GetFullPath(parse.GetValue(keystore)!), parse.GetValue(passphraseFile), software)
                 : null;
             var options = new PluginHostOptions
@@ -93,11 +151,13 @@ internal static class ServeCommand
                 LogLevel = level,
                 HealthEndpoint = healthEndpoint,
             };
-            await using var host = await PluginHost.StartAsync(options, provider, cancellationToken: cancellationToken);
+            await using var host = await PluginHost.StartAsync(options, rootKeys, cancellationToken: cancellationToken);
             if (isDev)
             {
                 RootKeySource.WarnDevelopment(host.Services.GetRequiredService<ILoggerFactory>());
             }
+
+            RootKeySource.WarnIfDisconnected(rootKeys, host.Services.GetRequiredService<ILoggerFactory>());
 
             await host.RunUntilShutdownAsync();
             return 0;
@@ -109,6 +169,12 @@ internal static class ServeCommand
     {
         Description = $"{description} [env {variable}; default {fallback}]",
         DefaultValueFactory = _ => EnvironmentVariables.Get(variable) ?? fallback,
+    };
+
+    private static Option<string?> NullableEnvOption(string name, string variable, string description) => new(name)
+    {
+        Description = $"{description} [env {variable}]",
+        DefaultValueFactory = _ => EnvironmentVariables.Get(variable),
     };
 
     private static UnixFileMode ParseMode(string text, List<string> problems)

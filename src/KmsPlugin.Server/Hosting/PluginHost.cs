@@ -136,7 +136,18 @@ internal sealed partial class PluginHost : IAsyncDisposable
             throw;
         }
 
-        LogListening(app.Logger, options.SocketPath, provider.Name, provider.Primary.KeyId, ProductInfo.Version);
+        string primaryKeyId;
+        try
+        {
+            primaryKeyId = provider.Primary.KeyId;
+        }
+        catch (Core.Errors.KmsException ex)
+        {
+            // A provider that cannot reach its keys yet (a PKCS#11 token away): serve unhealthy, it reconnects.
+            primaryKeyId = $"unavailable ({ex.Message})";
+        }
+
+        LogListening(app.Logger, options.SocketPath, provider.Name, primaryKeyId, ProductInfo.Version);
         return host;
     }
 

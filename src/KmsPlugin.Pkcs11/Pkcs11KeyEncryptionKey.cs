@@ -1,0 +1,109 @@
+using System.Security.Cryptography;
+using KmsPlugin.Core.Errors;
+using KmsPlugin.Core.Keys;
+using Net.Pkcs11Interop.Common;
+
+namespace KmsPlugin.Pkcs11;
+
+/// <summary>
+/// One AES root key on the token, found by <c>CKA_LABEL</c>; its material never leaves the token.
+/// Wrap = <c>CKM_AES_GCM</c> through C_Encrypt with a random 96-bit IV made here, a 128-bit tag and
+/// the engine's context as AAD. Wrapped form: <c>iv (12) | ciphertext | tag (16)</c>.
+/// </summary>
+internal sealed class Pkcs11KeyEncryptionKey : IKeyEncryptionKey
+{
+    public const int IvSize = 12;
+    public const int TagSize = 16;
+
+    private readonly Pkcs11SessionPool pool;
+
+    public Pkcs11KeyEncryptionKey(string label, Pkcs11SessionPool pool)
+    {
+        Label = label;
+        Id = Pkcs11KeyLabel.ToKeyId(label);
+        this.pool = pool;
+    }
+
+    public string Id { get; }
+
+    public string Label { get; }
+
+    public async ValueTask<byte[]> WrapAsync(ReadOnlyMemory<byte> dataKey, ReadOnlyMemory<byte> context, CancellationToken cancellationToken)
+    {
+        var plain = dataKey.ToArray();
+        var aad = context.ToArray();
+        try
+        {
+            return await pool.RunAsync("C_Encrypt", session =>
+            {
+                var key = session.FindAesKey(Label);
+                var iv = RandomNumberGenerator.GetBytes(IvSize);
+                var factories = session.Session.Factories;
+                using var parameters = factories.MechanismParamsFactory.CreateCkGcmParams(iv, IvSize * 8, aad, TagSize * 8);
+                using var mechanism = factories.MechanismFactory.Create(CKM.CKM_AES_GCM, parameters);
+                var sealedKey = session.Session.Encrypt(mechanism, key, plain);
+                if (sealedKey.Length != plain.Length + TagSize)
+                {
+                    throw new KmsException(KmsErrorKind.ProviderUnavailable,
+                        $"PKCS#11 C_Encrypt on token \"{pool.TokenLabel}\" returned {sealedKey.Length} bytes; expected {plain.Length + TagSize}");
+                }
+
+                var wrapped = new byte[IvSize + sealedKey.Length];
+                iv.CopyTo(wrapped, 0);
+                sealedKey.CopyTo(wrapped, IvSize);
+                return wrapped;
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(plain);
+        }
+    }
+
+    public async ValueTask<int> UnwrapAsync(ReadOnlyMemory<byte> wrappedKey, ReadOnlyMemory<byte> context, Memory<byte> destination, CancellationToken cancellationToken)
+    {
+        if (wrappedKey.Length < IvSize + TagSize + 1)
+        {
+            throw KmsException.CiphertextRejected("wrapped data key is too short");
+        }
+
+        var iv = wrappedKey[..IvSize].ToArray();
+        var sealedKey = wrappedKey[IvSize..].ToArray();
+        var aad = context.ToArray();
+        var plain = await pool.RunAsync("C_Decrypt", session =>
+        {
+            var key = session.FindAesKey(Label);
+            var factories = session.Session.Factories;
+            using var parameters = factories.MechanismParamsFactory.CreateCkGcmParams(iv, IvSize * 8, aad, TagSize * 8);
+            using var mechanism = factories.MechanismFactory.Create(CKM.CKM_AES_GCM, parameters);
+            try
+            {
+                return session.Session.Decrypt(mechanism, key, sealedKey);
+            }
+            catch (Pkcs11Exception ex) when (Pkcs11Errors.IsAuthenticationFailure(ex.RV))
+            {
+                throw Pkcs11Errors.UnwrapFailed();
+            }
+        }, cancellationToken).ConfigureAwait(false);
+
+        try
+        {
+            if (plain.Length != sealedKey.Length - TagSize)
+            {
+                throw Pkcs11Errors.UnwrapFailed();
+            }
+
+            if (plain.Length > destination.Length)
+            {
+                throw new ArgumentException("The destination is too small for the unwrapped key.", nameof(destination));
+            }
+
+            plain.CopyTo(destination);
+            return plain.Length;
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(plain);
+        }
+    }
+}

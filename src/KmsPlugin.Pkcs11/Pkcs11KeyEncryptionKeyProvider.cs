@@ -1,0 +1,207 @@
+using System.Diagnostics;
+using KmsPlugin.Core.Errors;
+using KmsPlugin.Core.Keys;
+using Net.Pkcs11Interop.Common;
+
+namespace KmsPlugin.Pkcs11;
+
+/// <summary>
+/// The "pkcs11" root-key provider: AES keys inside a PKCS#11 token (a FIPS HSM in production,
+/// SoftHSM in tests), selected by <c>CKA_LABEL</c>. Root key ids are <c>p11-&lt;label&gt;</c>.
+/// <para>
+/// Wrapping is <c>CKM_AES_GCM</c> inside the token (see <see cref="Pkcs11KeyEncryptionKey"/>);
+/// the token must list that mechanism and the primary must allow <c>CKA_ENCRYPT</c> and
+/// <c>CKA_DECRYPT</c> (decrypt-only keys <c>CKA_DECRYPT</c>), checked whenever the provider connects.
+/// </para>
+/// <para>
+/// Generation (the <c>@n</c> of the KMS v2 key id) comes from the token's promotion record
+/// (<see cref="Pkcs11PromotionRecord"/>), which this provider only reads: no record → 1; the record's
+/// last entry equals the configured primary → the number of entries; anything else is refused
+/// ("the token's promotion record says the primary is X; run `kms-plugin pkcs11 promote --label Y`"),
+/// because serving a primary the record does not name could repeat an old key id.
+/// </para>
+/// <para>
+/// <see cref="Open"/> throws for configuration problems that waiting does not fix (module missing,
+/// bad labels, wrong PIN, key or mechanism missing, record disagreeing). When the token merely
+/// cannot be reached it returns a provider whose members throw
+/// <see cref="KmsErrorKind.ProviderUnavailable"/> with the reason and which reconnects by itself
+/// (at most once a second) as soon as the token is back.
+/// </para>
+/// </summary>
+internal sealed class Pkcs11KeyEncryptionKeyProvider : IKeyEncryptionKeyProvider, IDisposable
+{
+    public const string ProviderName = "pkcs11";
+
+    private static readonly TimeSpan ReconnectInterval = TimeSpan.FromSeconds(1);
+
+    private readonly Pkcs11ProviderOptions options;
+    private readonly Pkcs11SessionPool pool;
+    private readonly Pkcs11KeyEncryptionKey primaryKey;
+    private readonly Dictionary<string, Pkcs11KeyEncryptionKey> keysById = new(StringComparer.Ordinal);
+    private readonly object connectGate = new();
+    private volatile PrimaryKeyEncryptionKey? primary;
+    private KmsException? failure;
+    private long failedAt;
+
+    private Pkcs11KeyEncryptionKeyProvider(Pkcs11ProviderOptions options, Pkcs11SessionPool pool)
+    {
+        this.options = options;
+        this.pool = pool;
+        primaryKey = new Pkcs11KeyEncryptionKey(options.PrimaryKeyLabel, pool);
+        keysById.Add(primaryKey.Id, primaryKey);
+        foreach (var label in options.DecryptKeyLabels.Distinct(StringComparer.Ordinal))
+        {
+            var key = new Pkcs11KeyEncryptionKey(label, pool);
+            keysById.Add(key.Id, key);
+        }
+    }
+
+    public string Name => ProviderName;
+
+    /// <summary>The last connection failure, or null while connected (for logs and status).</summary>
+    public KmsException? Failure => Volatile.Read(ref failure);
+
+    public PrimaryKeyEncryptionKey Primary => primary ?? Reconnect();
+
+    public IKeyEncryptionKey GetForDecrypt(string keyId)
+    {
+        ArgumentNullException.ThrowIfNull(keyId);
+        if (!keysById.TryGetValue(keyId, out var key))
+        {
+            throw KmsException.UnknownKey(keyId);
+        }
+
+        if (primary is null)
+        {
+            Reconnect();
+        }
+
+        return key;
+    }
+
+    /// <summary>
+    /// Loads the module and connects. Throws <see cref="KmsException"/> for configuration problems;
+    /// returns a disconnected provider (see <see cref="Failure"/>) when the token is unreachable.
+    /// </summary>
+    public static Pkcs11KeyEncryptionKeyProvider Open(Pkcs11ProviderOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var problems = options.Validate();
+        if (problems.Count > 0)
+        {
+            throw Pkcs11Errors.Configuration(new KmsException(KmsErrorKind.ProviderUnavailable, string.Join("; ", problems)));
+        }
+
+        var module = Pkcs11Module.Load(options.ModulePath);
+        var provider = new Pkcs11KeyEncryptionKeyProvider(options, new Pkcs11SessionPool(module, options));
+        try
+        {
+            provider.Reconnect();
+        }
+        catch (KmsException ex) when (!Pkcs11Errors.IsConfigurationProblem(ex))
+        {
+            // Token away for now: serve degraded, reconnect on use.
+        }
+        catch
+        {
+            provider.Dispose();
+            throw;
+        }
+
+        return provider;
+    }
+
+    public void Dispose() => pool.Dispose();
+
+    // One caller reconnects; the others fail fast with the last reason instead of blocking pool
+    // threads behind it for up to a call timeout.
+    private PrimaryKeyEncryptionKey Reconnect()
+    {
+        if (!Monitor.TryEnter(connectGate))
+        {
+            if (primary is { } ready)
+            {
+                return ready;
+            }
+
+            throw Volatile.Read(ref failure) is { } last
+                ? Pkcs11Errors.Copy(last)
+                : new KmsException(KmsErrorKind.ProviderUnavailable, $"PKCS#11 token \"{options.TokenLabel}\": still connecting");
+        }
+
+        try
+        {
+            if (primary is { } connected)
+            {
+                return connected;
+            }
+
+            if (failure is not null && Stopwatch.GetElapsedTime(failedAt) < ReconnectInterval)
+            {
+                throw Pkcs11Errors.Copy(failure);
+            }
+
+            try
+            {
+                var generation = pool.Run("connect", Check);
+                var result = new PrimaryKeyEncryptionKey(primaryKey, generation);
+                Volatile.Write(ref failure, null);
+                primary = result;
+                return result;
+            }
+            catch (KmsException ex)
+            {
+                Volatile.Write(ref failure, ex);
+                failedAt = Stopwatch.GetTimestamp();
+                throw Pkcs11Errors.Copy(ex);
+            }
+        }
+        finally
+        {
+            Monitor.Exit(connectGate);
+        }
+    }
+
+    // Mechanism, keys with their attributes, promotion record. Returns the primary's generation.
+    private long Check(Pkcs11PooledSession session)
+    {
+        if (!session.Slot.GetMechanismList().Contains(CKM.CKM_AES_GCM))
+        {
+            throw Pkcs11Errors.MechanismMissing(options.TokenLabel, CKM.CKM_AES_GCM);
+        }
+
+        foreach (var key in keysById.Values)
+        {
+            var handle = session.FindAesKey(key.Label);
+            var values = session.Session.GetAttributeValue(handle, [CKA.CKA_ENCRYPT, CKA.CKA_DECRYPT]);
+            if (!values[1].GetValueAsBool())
+            {
+                throw MissingAttribute(key, CKA.CKA_DECRYPT);
+            }
+
+            if (ReferenceEquals(key, primaryKey) && !values[0].GetValueAsBool())
+            {
+                throw MissingAttribute(key, CKA.CKA_ENCRYPT);
+            }
+        }
+
+        var record = Pkcs11PromotionRecord.Read(session.Session, options.TokenLabel);
+        if (record is null || record.Count == 0)
+        {
+            return 1;
+        }
+
+        if (record[^1] != options.PrimaryKeyLabel)
+        {
+            throw Pkcs11Errors.Configuration(new KmsException(KmsErrorKind.ProviderUnavailable,
+                $"the token's promotion record says the primary is \"{record[^1]}\"; run `kms-plugin pkcs11 promote --label {options.PrimaryKeyLabel}`" +
+                $" to make \"{options.PrimaryKeyLabel}\" primary, or configure \"{record[^1]}\" as the primary key"));
+        }
+
+        return record.Count;
+    }
+
+    private KmsException MissingAttribute(Pkcs11KeyEncryptionKey key, CKA attribute) =>
+        Pkcs11Errors.Configuration(new KmsException(KmsErrorKind.ProviderUnavailable,
+            $"root key \"{key.Id}\" on token \"{options.TokenLabel}\" does not have {attribute} set; the plugin wraps data keys with C_Encrypt/C_Decrypt (CKM_AES_GCM)"));
+}

@@ -1,0 +1,417 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Security.Cryptography;
+using KmsPlugin.Core.Errors;
+using Net.Pkcs11Interop.Common;
+using Net.Pkcs11Interop.HighLevelAPI;
+
+namespace KmsPlugin.Pkcs11;
+
+/// <summary>
+/// A bounded pool of logged-in sessions on one token: one session per concurrent call (a session
+/// used from two threads corrupts SoftHSM), at most <see cref="Pkcs11ProviderOptions.MaxSessions"/>.
+/// <list type="bullet">
+/// <item>The token is found by label (and serial) on first use and again after it was lost: a
+/// re-initialised token comes back in another slot.</item>
+/// <item>Every new session logs in; <c>CKR_USER_ALREADY_LOGGED_IN</c> is success (login state is per
+/// token, shared by all sessions). A wrong PIN is remembered and never retried: HSMs lock a PIN
+/// after a few failures.</item>
+/// <item>A call that fails with a lost-session code (<see cref="Pkcs11Errors.IsSessionLost"/>)
+/// discards every session of that connection, finds the token again and retries once.</item>
+/// <item>Every call is bounded by <see cref="Pkcs11ProviderOptions.CallTimeout"/>, waiting for a
+/// free session included. It runs on a pool thread; a call that outlives its timeout keeps its
+/// session (and its place in the bound) until the module returns.</item>
+/// <item>When the token cannot be found, lookups are retried at most once a second, each after
+/// re-initialising the module (<see cref="Pkcs11Module.TryReinitialize"/>: many modules enumerate
+/// tokens only then); calls in between fail fast with the remembered reason.</item>
+/// </list>
+/// </summary>
+internal sealed class Pkcs11SessionPool : IDisposable
+{
+    private static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(1);
+
+    private readonly Pkcs11Module module;
+    private readonly Pkcs11ProviderOptions options;
+    private readonly byte[] pin;
+    private readonly SemaphoreSlim gate;
+    private readonly ConcurrentBag<Pkcs11PooledSession> idle = [];
+    private readonly object connectionGate = new();
+    private ISlot? slot;
+    private int slotGeneration;
+    private int abandonBelow;
+    private int epoch;
+    private KmsException? lookupFailure;
+    private long lookupFailedAt;
+    private KmsException? loginFailure;
+    private bool disposed;
+
+    public Pkcs11SessionPool(Pkcs11Module module, Pkcs11ProviderOptions options)
+    {
+        this.module = module;
+        this.options = options;
+        pin = options.Pin.ToArray();
+        gate = new SemaphoreSlim(options.MaxSessions, options.MaxSessions);
+    }
+
+    public string TokenLabel => options.TokenLabel;
+
+    public TimeSpan CallTimeout => options.CallTimeout;
+
+    /// <summary>
+    /// Runs <paramref name="operation"/> on a pooled session within the call timeout. PKCS#11
+    /// failures that <paramref name="operation"/> does not turn into a <see cref="KmsException"/>
+    /// itself become <see cref="KmsErrorKind.ProviderUnavailable"/> naming <paramref name="name"/>
+    /// and the CKR_ code.
+    /// </summary>
+    public async Task<T> RunAsync<T>(string name, Func<Pkcs11PooledSession, T> operation, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        if (!await gate.WaitAsync(options.CallTimeout, cancellationToken).ConfigureAwait(false))
+        {
+            throw new KmsException(KmsErrorKind.ProviderUnavailable,
+                $"PKCS#11 call timed out after {options.CallTimeout.TotalSeconds:0.###}s: all {options.MaxSessions} sessions are busy");
+        }
+
+        Task<T> work;
+        try
+        {
+            work = Task.Run(() =>
+            {
+                try
+                {
+                    return Execute(name, operation);
+                }
+                finally
+                {
+                    gate.Release();
+                }
+            }, CancellationToken.None);
+        }
+        catch
+        {
+            gate.Release();
+            throw;
+        }
+
+        var remaining = options.CallTimeout - clock.Elapsed;
+        try
+        {
+            return await work.WaitAsync(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            Observe(work);
+            throw Pkcs11Errors.TimedOut(options.CallTimeout);
+        }
+        catch (OperationCanceledException)
+        {
+            Observe(work);
+            throw;
+        }
+    }
+
+    // The call goes on after its caller left; its failure must not surface as an unobserved exception.
+    private static void Observe(Task work) =>
+        _ = work.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+
+    /// <summary>Blocking form of <see cref="RunAsync{T}"/>, for start-up and reconnect checks.</summary>
+    public T Run<T>(string name, Func<Pkcs11PooledSession, T> operation) =>
+        RunAsync(name, operation, CancellationToken.None).GetAwaiter().GetResult();
+
+    public void Dispose()
+    {
+        lock (connectionGate)
+        {
+            if (disposed)
+            {
+                return;
+            }
+
+            disposed = true;
+            epoch++;
+            slot = null;
+        }
+
+        module.EnterCall();
+        try
+        {
+            while (idle.TryTake(out var session))
+            {
+                Discard(session);
+            }
+        }
+        finally
+        {
+            module.ExitCall();
+        }
+
+        CryptographicOperations.ZeroMemory(pin);
+    }
+
+    private T Execute<T>(string name, Func<Pkcs11PooledSession, T> operation)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var (found, foundEpoch) = FindToken();
+            module.EnterCall();
+            try
+            {
+                var session = Take(found, foundEpoch);
+                try
+                {
+                    options.BeforeCall?.Invoke();
+                    var result = operation(session);
+                    Return(session);
+                    return result;
+                }
+                catch (Pkcs11Exception ex) when (Pkcs11Errors.IsSessionLost(ex.RV))
+                {
+                    Invalidate(session.Epoch, Pkcs11Errors.IsHandleDead(ex.RV));
+                    Discard(session);
+                    if (attempt > 0)
+                    {
+                        throw Pkcs11Errors.Failed(TokenLabel, name, ex.RV, ex);
+                    }
+                }
+                catch (Pkcs11Exception ex)
+                {
+                    Return(session);
+                    throw Pkcs11Errors.Failed(TokenLabel, name, ex.RV, ex);
+                }
+                catch (KmsException)
+                {
+                    Return(session);
+                    throw;
+                }
+                catch
+                {
+                    Discard(session);
+                    throw;
+                }
+            }
+            finally
+            {
+                module.ExitCall();
+            }
+        }
+    }
+
+    // Holds the module's call lock.
+    private Pkcs11PooledSession Take(ISlot found, int foundEpoch)
+    {
+        while (idle.TryTake(out var pooled))
+        {
+            if (pooled.Epoch == foundEpoch && pooled.ModuleGeneration == module.Generation)
+            {
+                return pooled;
+            }
+
+            Discard(pooled);
+        }
+
+        var generation = module.Generation;
+        ISession session;
+        try
+        {
+            session = found.OpenSession(SessionType.ReadOnly);
+        }
+        catch (Pkcs11Exception ex)
+        {
+            if (Pkcs11Errors.IsSessionLost(ex.RV))
+            {
+                Invalidate(foundEpoch, Pkcs11Errors.IsHandleDead(ex.RV));
+                throw Pkcs11Errors.TokenNotFound(TokenLabel);
+            }
+
+            throw Pkcs11Errors.Failed(TokenLabel, "C_OpenSession", ex.RV, ex);
+        }
+
+        try
+        {
+            Login(session);
+        }
+        catch (Pkcs11Exception ex)
+        {
+            CloseQuietly(session);
+            if (Pkcs11Errors.IsSessionLost(ex.RV))
+            {
+                Invalidate(foundEpoch, Pkcs11Errors.IsHandleDead(ex.RV));
+            }
+
+            throw Pkcs11Errors.Failed(TokenLabel, "C_Login", ex.RV, ex);
+        }
+        catch
+        {
+            CloseQuietly(session);
+            throw;
+        }
+
+        return new Pkcs11PooledSession(found, session, TokenLabel, foundEpoch, generation);
+    }
+
+    private void Login(ISession session)
+    {
+        var remembered = Volatile.Read(ref loginFailure);
+        if (remembered is not null)
+        {
+            throw Pkcs11Errors.Copy(remembered);
+        }
+
+        try
+        {
+            session.Login(CKU.CKU_USER, pin);
+        }
+        catch (Pkcs11Exception ex) when (ex.RV == CKR.CKR_USER_ALREADY_LOGGED_IN)
+        {
+        }
+        catch (Pkcs11Exception ex) when (Pkcs11Errors.IsWrongPin(ex.RV) || ex.RV == CKR.CKR_PIN_LOCKED)
+        {
+            var failure = ex.RV == CKR.CKR_PIN_LOCKED ? Pkcs11Errors.PinLocked(TokenLabel) : Pkcs11Errors.WrongPin(TokenLabel);
+            Volatile.Write(ref loginFailure, failure);
+            throw Pkcs11Errors.Copy(failure);
+        }
+    }
+
+    // Not under the module's call lock: a token that is not found may need a re-initialisation.
+    private (ISlot Slot, int Epoch) FindToken()
+    {
+        lock (connectionGate)
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            if (slot is not null && slotGeneration == module.Generation)
+            {
+                return (slot, epoch);
+            }
+
+            if (slot is not null)
+            {
+                epoch++;
+                slot = null;
+            }
+
+            if (lookupFailure is not null && Stopwatch.GetElapsedTime(lookupFailedAt) < RetryInterval)
+            {
+                throw Pkcs11Errors.Copy(lookupFailure);
+            }
+
+            try
+            {
+                var (found, generation) = Search();
+                if (found is null && module.TryReinitialize())
+                {
+                    (found, generation) = Search();
+                }
+
+                if (found is not null)
+                {
+                    slot = found;
+                    slotGeneration = generation;
+                    lookupFailure = null;
+                    return (slot, epoch);
+                }
+
+                lookupFailure = Pkcs11Errors.TokenNotFound(TokenLabel);
+            }
+            catch (Pkcs11Exception ex)
+            {
+                lookupFailure = Pkcs11Errors.Failed(TokenLabel, "C_GetSlotList", ex.RV);
+            }
+
+            lookupFailedAt = Stopwatch.GetTimestamp();
+            throw Pkcs11Errors.Copy(lookupFailure);
+        }
+    }
+
+    private (ISlot? Slot, int Generation) Search()
+    {
+        module.EnterCall();
+        try
+        {
+            var generation = module.Generation;
+            return (Find(module.Library, options.TokenLabel, options.TokenSerial), generation);
+        }
+        finally
+        {
+            module.ExitCall();
+        }
+    }
+
+    /// <summary>The slot whose token has this label (and serial), or null.</summary>
+    public static ISlot? Find(IPkcs11Library library, string tokenLabel, string? tokenSerial)
+    {
+        foreach (var candidate in library.GetSlotList(SlotsType.WithTokenPresent))
+        {
+            ITokenInfo info;
+            try
+            {
+                info = candidate.GetTokenInfo();
+            }
+            catch (Pkcs11Exception)
+            {
+                continue;
+            }
+
+            if (info.Label.Trim() == tokenLabel && (tokenSerial is null || info.SerialNumber.Trim() == tokenSerial))
+            {
+                return candidate;
+            }
+        }
+
+        return null;
+    }
+
+    // Holds the module's call lock. A session of an older module generation, or of a connection
+    // whose sessions died, has a dead handle whose number may belong to a live session now (ours or
+    // someone else's): closing it could pull that session from under a running call. Abandoned.
+    private void Discard(Pkcs11PooledSession session)
+    {
+        if (session.ModuleGeneration != module.Generation || session.Epoch < Volatile.Read(ref abandonBelow))
+        {
+            session.Abandon();
+        }
+        else
+        {
+            session.Close();
+        }
+    }
+
+    private void Return(Pkcs11PooledSession session)
+    {
+        if (session.Epoch == Volatile.Read(ref epoch) && session.ModuleGeneration == module.Generation && !disposed)
+        {
+            idle.Add(session);
+        }
+        else
+        {
+            Discard(session);
+        }
+    }
+
+    private void Invalidate(int seenEpoch, bool handlesDead)
+    {
+        lock (connectionGate)
+        {
+            if (seenEpoch == epoch)
+            {
+                epoch++;
+                slot = null;
+            }
+
+            if (handlesDead && abandonBelow <= seenEpoch)
+            {
+                Volatile.Write(ref abandonBelow, seenEpoch + 1);
+            }
+        }
+    }
+
+    private static void CloseQuietly(ISession session)
+    {
+        try
+        {
+            session.Dispose();
+        }
+        catch (Pkcs11Exception)
+        {
+        }
+    }
+}
