@@ -10,6 +10,7 @@ namespace KmsPlugin.Benchmarks;
 /// reused <see cref="AesGcm"/>, output allocated the same way. Decrypt is with a cached DEK.
 /// </summary>
 [MemoryDiagnoser]
+[MedianColumn]
 public class EnvelopeBenchmarks
 {
     private readonly AesGcm _raw = new(RandomNumberGenerator.GetBytes(32), 16);
