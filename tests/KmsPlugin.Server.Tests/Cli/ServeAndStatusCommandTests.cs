@@ -83,19 +83,12 @@ public sealed class ServeAndStatusCommandTests : IDisposable
     [Fact]
     public async Task Serve_answers_health_on_the_configured_loopback_address()
     {
-        var port = FreePort();
+        var port = LoopbackPorts.Free();
         await using var plugin = await PluginProcess.StartAsync(_dir.File("h.sock"), null, "--dev", "--health-address", $"127.0.0.1:{port}");
         using var http = new HttpClient();
 
         Assert.Equal("ok\n", await http.GetStringAsync($"http://127.0.0.1:{port}/livez"));
         Assert.Equal("ok\n", await http.GetStringAsync($"http://127.0.0.1:{port}/healthz"));
         Assert.Contains("kms_plugin_build_info", await http.GetStringAsync($"http://127.0.0.1:{port}/metrics"));
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -29,8 +29,8 @@ internal sealed class EtcdServer : IAsyncDisposable
         }
 
         var directory = new TempDirectory();
-        var clientPort = FreePort();
-        var peerPort = FreePort();
+        var clientPort = LoopbackPorts.Free();
+        var peerPort = LoopbackPorts.Free();
         var client = $"{(tls is null ? "http" : "https")}://127.0.0.1:{clientPort}";
         var peer = $"http://127.0.0.1:{peerPort}";
         var process = ProcessRunner.Start(binary,
@@ -92,12 +92,5 @@ internal sealed class EtcdServer : IAsyncDisposable
 
         _process.Dispose();
         _directory.Dispose();
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
