@@ -61,7 +61,7 @@ internal sealed class EnvelopeEncryptor : IDisposable
 
         try
         {
-            return ValueTask.FromResult(Open(entry, envelope.Span));
+            return ValueTask.FromResult(Open(entry, parts));
         }
         finally
         {
@@ -172,7 +172,7 @@ internal sealed class EnvelopeEncryptor : IDisposable
             cancellationToken).ConfigureAwait(false);
         try
         {
-            return Open(entry, envelope.Span);
+            return Open(entry, EnvelopeFormat.Parse(envelope.Span));
         }
         finally
         {
@@ -206,9 +206,8 @@ internal sealed class EnvelopeEncryptor : IDisposable
         }
     }
 
-    private byte[] Open(CachedDataKey entry, ReadOnlySpan<byte> envelope)
+    private byte[] Open(CachedDataKey entry, EnvelopeParts parts)
     {
-        var parts = EnvelopeFormat.Parse(envelope);
         if (!AsciiEquals(parts.KeyId, entry.RootKeyId))
         {
             throw KmsException.CiphertextRejected("authentication failed");
