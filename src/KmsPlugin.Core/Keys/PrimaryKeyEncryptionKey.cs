@@ -24,6 +24,9 @@ public sealed record PrimaryKeyEncryptionKey
 
     public long Generation { get; }
 
+    /// <summary>When the key may no longer wrap new data keys; null when it does not expire.</summary>
+    public DateTimeOffset? ExpiresAt { get; init; }
+
     /// <summary><c>&lt;root key id&gt;@&lt;generation&gt;</c>, e.g. <c>kek-20261128-1a2b3c4d@3</c>. ASCII, never secret.</summary>
     public string KeyId { get; }
 

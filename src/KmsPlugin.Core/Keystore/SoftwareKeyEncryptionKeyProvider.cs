@@ -114,7 +114,7 @@ internal sealed class SoftwareKeyEncryptionKeyProvider : IKeyEncryptionKeyProvid
         {
             ById = byId;
             PrimaryInfo = primaryInfo;
-            var primary = new PrimaryKeyEncryptionKey(byId[primaryInfo.Id].Key!, generation);
+            var primary = new PrimaryKeyEncryptionKey(byId[primaryInfo.Id].Key!, generation) { ExpiresAt = primaryInfo.ExpiresAt };
             PrimaryKey = primary == previous?.PrimaryKey ? previous.PrimaryKey : primary;
             Infos = infos;
         }

@@ -16,6 +16,7 @@ internal static class EnvironmentVariables
     public const string DataKeyMaxAge = "KMS_PLUGIN_DEK_MAX_AGE";
     public const string DataKeyCacheSize = "KMS_PLUGIN_DEK_CACHE_SIZE";
     public const string HealthAddress = "KMS_PLUGIN_HEALTH_ADDRESS";
+    public const string ExpiryWarning = "KMS_PLUGIN_EXPIRY_WARNING";
 
     public static string? Get(string name) =>
         Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : null;

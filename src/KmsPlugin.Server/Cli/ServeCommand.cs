@@ -25,6 +25,7 @@ internal static class ServeCommand
         var maxUses = EnvOption("--dek-max-uses", EnvironmentVariables.DataKeyMaxUses, DataEncryptionKeyRotationPolicy.Default.MaxUses.ToString(CultureInfo.InvariantCulture), "Encryptions per plugin data key before it is replaced (at most 2^32)");
         var maxAge = EnvOption("--dek-max-age", EnvironmentVariables.DataKeyMaxAge, "24h", "Age at which the plugin data key is replaced");
         var cacheSize = EnvOption("--dek-cache-size", EnvironmentVariables.DataKeyCacheSize, "1000", "Unwrapped data keys kept in memory");
+        var expiryWarning = EnvOption("--expiry-warning", EnvironmentVariables.ExpiryWarning, "720h", "Warn (log, metric) this long before the primary root key expires");
         var healthAddress = EnvOption("--health-address", EnvironmentVariables.HealthAddress, "127.0.0.1:8787", "IP:port for /livez, /healthz, /readyz and /metrics, or off");
         var provider = EnvOption("--provider", Pkcs11EnvironmentVariables.Provider, "software", "Where the root keys live: software (a keystore file) or pkcs11 (an HSM token)");
         var pkcs11Module = NullableEnvOption("--pkcs11-module", Pkcs11EnvironmentVariables.Module, "PKCS#11 module (.so) of the HSM, e.g. /usr/lib/softhsm/libsofthsm2.so");
@@ -43,7 +44,7 @@ internal static class ServeCommand
 
         var command = new Command("serve", "Serve the KMS API on a unix socket")
         {
-            socket, keystore, passphraseFile, dev, socketMode, logLevel, grace, maxUses, maxAge, cacheSize, healthAddress,
+            socket, keystore, passphraseFile, dev, socketMode, logLevel, grace, maxUses, maxAge, cacheSize, healthAddress, expiryWarning,
             provider, pkcs11Module, pkcs11Token, pkcs11Serial, pkcs11PinFile, pkcs11Key, pkcs11DecryptKeys, pkcs11Sessions, pkcs11Timeout,
         };
         command.SetAction(async (parse, cancellationToken) =>
@@ -58,6 +59,7 @@ internal static class ServeCommand
             var level = ParseEnum<LogLevel>("--log-level", parse.GetValue(logLevel)!, problems);
             var shutdownGrace = ParseDuration("--shutdown-grace", parse.GetValue(grace)!, problems);
             var healthEndpoint = ParseEndpoint(parse.GetValue(healthAddress)!, problems);
+            var warnBeforeExpiry = ParseDuration("--expiry-warning", parse.GetValue(expiryWarning)!, problems);
             var envelope = new EnvelopeOptions
             {
                 DataKeyCacheCapacity = (int)ParseLong("--dek-cache-size", parse.GetValue(cacheSize)!, problems, int.MaxValue),
@@ -150,6 +152,7 @@ internal static class ServeCommand
                 Envelope = envelope,
                 LogLevel = level,
                 HealthEndpoint = healthEndpoint,
+                ExpiryWarning = warnBeforeExpiry,
             };
             await using var host = await PluginHost.StartAsync(options, rootKeys, cancellationToken: cancellationToken);
             if (isDev)

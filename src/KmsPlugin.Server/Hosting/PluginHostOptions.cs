@@ -32,6 +32,9 @@ internal sealed record PluginHostOptions
     /// <summary>Watch-and-reload for the root keys (keystore file); null when they cannot change at run time.</summary>
     public RootKeyReload? Reload { get; init; }
 
+    /// <summary>From this long before the primary root key expires, every check logs a warning.</summary>
+    public TimeSpan ExpiryWarning { get; init; } = TimeSpan.FromDays(30);
+
     /// <summary>How often the background root-key round trip runs while healthy.</summary>
     public TimeSpan HealthProbeInterval { get; init; } = TimeSpan.FromSeconds(30);
 

@@ -67,6 +67,11 @@ internal sealed partial class RootKeyHealthProbe : BackgroundService
             LogPrimaryChanged(_logger, previous.KeyId, report.KeyId);
         }
 
+        if (report is { Healthy: true, PrimaryExpiresAt: { } expiry } && expiry - report.CheckedAt <= _options.ExpiryWarning)
+        {
+            LogExpiresSoon(_logger, report.KeyId ?? "?", expiry, Math.Max(0, (expiry - report.CheckedAt).TotalDays));
+        }
+
         return report;
     }
 
@@ -94,19 +99,22 @@ internal sealed partial class RootKeyHealthProbe : BackgroundService
         var unwrapped = new byte[64];
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_options.HealthProbeTimeout);
+        DateTimeOffset? expiresAt = null;
         try
         {
             var primary = _provider.Primary;
             keyId = primary.KeyId;
+            expiresAt = primary.ExpiresAt;
             var wrapped = await primary.Key.WrapAsync(probe, ProbeContext, timeout.Token).AsTask().WaitAsync(timeout.Token).ConfigureAwait(false);
             var length = await primary.Key.UnwrapAsync(wrapped, ProbeContext, unwrapped, timeout.Token).AsTask().WaitAsync(timeout.Token).ConfigureAwait(false);
             return CryptographicOperations.FixedTimeEquals(unwrapped.AsSpan(0, length), probe)
-                ? new RootKeyHealthReport(true, "ok", _time.GetUtcNow(), keyId)
+                ? new RootKeyHealthReport(true, "ok", _time.GetUtcNow(), keyId) { PrimaryExpiresAt = expiresAt }
                 : new RootKeyHealthReport(false, "root key check failed: unwrap returned different bytes", _time.GetUtcNow(), keyId);
         }
         catch (KmsException ex)
         {
-            return new RootKeyHealthReport(false, $"root key check failed: {ex.Message}", _time.GetUtcNow(), keyId);
+            // An expired primary throws before its expiry can be read: keep the last one known.
+            return new RootKeyHealthReport(false, $"root key check failed: {ex.Message}", _time.GetUtcNow(), keyId) { PrimaryExpiresAt = expiresAt ?? Current.PrimaryExpiresAt };
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
@@ -132,6 +140,9 @@ internal sealed partial class RootKeyHealthProbe : BackgroundService
 
     [LoggerMessage(EventId = 22, Level = LogLevel.Information, Message = "primary root key changed: key_id {PreviousKeyId} -> {KeyId}")]
     private static partial void LogPrimaryChanged(ILogger logger, string previousKeyId, string keyId);
+
+    [LoggerMessage(EventId = 24, Level = LogLevel.Warning, Message = "primary root key (key_id {KeyId}) expires at {ExpiresAt:u}, in {DaysLeft:0.#} days: add and promote a new root key before then, or new writes will fail")]
+    private static partial void LogExpiresSoon(ILogger logger, string keyId, DateTimeOffset expiresAt, double daysLeft);
 
     [LoggerMessage(EventId = 23, Level = LogLevel.Error, Message = "root key check threw an unexpected error")]
     private static partial void LogProbeError(ILogger logger, Exception exception);

@@ -5,5 +5,8 @@ namespace KmsPlugin.Server.Hosting;
 /// <param name="KeyId">The primary's key_id at the time of the check, if one could be read.</param>
 internal sealed record RootKeyHealthReport(bool Healthy, string Detail, DateTimeOffset CheckedAt, string? KeyId)
 {
+    /// <summary>The primary's expiry at the time of the check, if it has one.</summary>
+    public DateTimeOffset? PrimaryExpiresAt { get; init; }
+
     public static RootKeyHealthReport NotYetChecked { get; } = new(false, "root key not checked yet", DateTimeOffset.MinValue, null);
 }

@@ -10,7 +10,7 @@ namespace KmsPlugin.Server.Observability;
 /// </summary>
 internal sealed class PluginMetrics
 {
-    public PluginMetrics(EnvelopeEncryptor encryptor, RootKeyHealthProbe health, RootKeyReloader? reloader = null)
+    public PluginMetrics(EnvelopeEncryptor encryptor, RootKeyHealthProbe health, TimeProvider time, RootKeyReloader? reloader = null)
     {
         Registry = Metrics.NewCustomRegistry();
         var factory = Metrics.WithCustomRegistry(Registry);
@@ -30,6 +30,7 @@ internal sealed class PluginMetrics
         var lastCheck = factory.CreateGauge("kms_plugin_root_key_last_check_timestamp_seconds", "When the root key was last checked.", "provider");
         factory.CreateGauge("kms_plugin_build_info", "Build of the running plugin.", "version").WithLabels(ProductInfo.Version).Set(1);
 
+        var expiry = factory.CreateGauge("kms_plugin_primary_root_key_expiry_seconds", "Seconds until the primary root key expires (negative once expired); absent when it does not expire.", "provider");
         var reloads = factory.CreateGauge("kms_plugin_root_key_reloads_total", "Reloads of the root keys (file change or SIGHUP) by outcome.", "outcome");
         var provider = encryptor.Provider.Name;
         Registry.AddBeforeCollectCallback(() =>
@@ -40,6 +41,11 @@ internal sealed class PluginMetrics
             cacheEntries.Set(encryptor.Cache.Count);
             rotations.Set(encryptor.DataKeyRotations);
             healthy.WithLabels(provider).Set(health.Healthz == "ok" ? 1 : 0);
+            if (health.Current.PrimaryExpiresAt is { } expiresAt)
+            {
+                expiry.WithLabels(provider).Set((expiresAt - time.GetUtcNow()).TotalSeconds);
+            }
+
             if (reloader is not null)
             {
                 reloads.WithLabels("ok").Set(reloader.Reloads);
