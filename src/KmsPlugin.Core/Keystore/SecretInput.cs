@@ -5,15 +5,20 @@ using KmsPlugin.Core.Errors;
 namespace KmsPlugin.Core.Keystore;
 
 /// <summary>
-/// Reads a passphrase from a file or an environment variable (never argv). One trailing newline
-/// ("\n" or "\r\n") is stripped, so <c>echo secret &gt; file</c> works; an empty passphrase is refused.
-/// The caller owns the returned array and zeroes it.
+/// Reads a secret (keystore passphrase, HSM PIN) from a file or an environment variable (never
+/// argv). One trailing newline ("\n" or "\r\n") is stripped, so <c>echo secret &gt; file</c> works;
+/// an empty secret is refused. The caller owns the returned array and zeroes it.
 /// </summary>
 internal static class SecretInput
 {
     public const int MaxPassphraseBytes = 64 * 1024;
 
-    public static byte[] ReadPassphraseFile(string path)
+    public static byte[] ReadPassphraseFile(string path) => ReadFile(path, "passphrase");
+
+    public static byte[] ReadPassphraseEnvironment(string variable) => ReadEnvironment(variable, "passphrase");
+
+    /// <param name="what">What the secret is, for messages: "passphrase", "PIN".</param>
+    public static byte[] ReadFile(string path, string what)
     {
         byte[] raw;
         try
@@ -21,7 +26,7 @@ internal static class SecretInput
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
             if (stream.Length > MaxPassphraseBytes)
             {
-                throw Failure($"passphrase file \"{path}\" is larger than {MaxPassphraseBytes} bytes");
+                throw Failure($"{what} file \"{path}\" is larger than {MaxPassphraseBytes} bytes");
             }
 
             raw = GC.AllocateArray<byte>((int)stream.Length, pinned: true);
@@ -29,12 +34,12 @@ internal static class SecretInput
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw Failure($"cannot read passphrase file \"{path}\": {e.GetType().Name}", e);
+            throw Failure($"cannot read {what} file \"{path}\": {e.GetType().Name}", e);
         }
 
         try
         {
-            return Trim(raw, $"passphrase file \"{path}\"");
+            return Trim(raw, $"{what} file \"{path}\"", what);
         }
         finally
         {
@@ -43,14 +48,14 @@ internal static class SecretInput
     }
 
     /// <remarks>The variable's string value cannot be zeroed; prefer a file where that matters.</remarks>
-    public static byte[] ReadPassphraseEnvironment(string variable)
+    public static byte[] ReadEnvironment(string variable, string what)
     {
         var value = Environment.GetEnvironmentVariable(variable) ?? throw Failure($"environment variable {variable} is not set");
         var raw = GC.AllocateArray<byte>(Encoding.UTF8.GetByteCount(value), pinned: true);
         try
         {
             Encoding.UTF8.GetBytes(value, raw);
-            return Trim(raw, $"environment variable {variable}");
+            return Trim(raw, $"environment variable {variable}", what);
         }
         finally
         {
@@ -58,7 +63,7 @@ internal static class SecretInput
         }
     }
 
-    internal static byte[] Trim(ReadOnlySpan<byte> raw, string source)
+    internal static byte[] Trim(ReadOnlySpan<byte> raw, string source, string what = "passphrase")
     {
         if (raw.EndsWith("\r\n"u8))
         {
@@ -71,7 +76,7 @@ internal static class SecretInput
 
         if (raw.IsEmpty)
         {
-            throw Failure($"{source} holds an empty passphrase");
+            throw Failure($"{source} holds an empty {what}");
         }
 
         var passphrase = GC.AllocateArray<byte>(raw.Length, pinned: true);

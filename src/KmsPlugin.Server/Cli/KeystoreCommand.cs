@@ -93,7 +93,7 @@ internal static class KeystoreCommand
                 }
             }
 
-            var passphrase = PassphraseSource.Read(parse.GetValue(passphraseFile), problems);
+            var passphrase = SecretSource.KeystorePassphrase.Read(parse.GetValue(passphraseFile), "--passphrase-file", problems);
             if (problems.Count > 0)
             {
                 foreach (var problem in problems)

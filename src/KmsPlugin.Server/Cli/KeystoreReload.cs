@@ -18,7 +18,7 @@ internal static class KeystoreReload
     private static string Reload(string keystorePath, string? passphraseFile, SoftwareKeyEncryptionKeyProvider provider)
     {
         var problems = new List<string>();
-        var passphrase = PassphraseSource.Read(passphraseFile, problems);
+        var passphrase = SecretSource.KeystorePassphrase.Read(passphraseFile, "--passphrase-file", problems);
         if (passphrase is null)
         {
             throw new KmsException(KmsErrorKind.ProviderUnavailable, string.Join("; ", problems));

@@ -207,7 +207,7 @@ internal static class Pkcs11Command
             problems.Add($"give --token (or {Pkcs11EnvironmentVariables.Token})");
         }
 
-        var pin = Pkcs11PinSource.Read(parse.GetValue(common.PinFile), "--pin-file", problems);
+        var pin = SecretSource.Pkcs11Pin.Read(parse.GetValue(common.PinFile), "--pin-file", problems);
         try
         {
             if (problems.Count > 0)

@@ -34,7 +34,7 @@ internal sealed partial class RootKeySource
             problems.Add($"keystore \"{keystorePath}\" does not exist; create it with `kms-plugin keystore init`");
         }
 
-        var passphrase = PassphraseSource.Read(passphraseFile, problems);
+        var passphrase = SecretSource.KeystorePassphrase.Read(passphraseFile, "--passphrase-file", problems);
         return keystorePath is null || passphrase is null ? null : new RootKeySource(Path.GetFullPath(keystorePath), passphrase);
     }
 
@@ -57,7 +57,7 @@ internal sealed partial class RootKeySource
             problems.Add($"no PKCS#11 primary key: give --pkcs11-key (or {Pkcs11EnvironmentVariables.Key}), the label of an AES key made with `kms-plugin pkcs11 keygen`");
         }
 
-        var pin = Pkcs11PinSource.Read(settings.PinFile, "--pkcs11-pin-file", problems);
+        var pin = SecretSource.Pkcs11Pin.Read(settings.PinFile, "--pkcs11-pin-file", problems);
         var options = new Pkcs11ProviderOptions
         {
             ModulePath = settings.ModulePath ?? "",

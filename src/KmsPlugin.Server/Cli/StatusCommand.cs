@@ -116,7 +116,7 @@ internal static class StatusCommand
                 problems.Add($"healthz is \"{status.Healthz}\"");
             }
 
-            if (status.KeyId.Length == 0 || System.Text.Encoding.UTF8.GetByteCount(status.KeyId) > KeyManagementServiceV2.MaxCiphertextLength)
+            if (status.KeyId.Length == 0 || System.Text.Encoding.UTF8.GetByteCount(status.KeyId) > KeyManagementServiceV2.MaxKeyIdLength)
             {
                 problems.Add("key_id is empty or longer than 1024 bytes");
             }

@@ -54,10 +54,10 @@ internal sealed class EtcdVerifier
             return;
         }
 
-        PluginKeyIds ids;
+        ParsedKmsValue parsed;
         try
         {
-            ids = PluginKeyIdReader.Read(value);
+            parsed = ParsedKmsValue.Parse(classified.Kind, value);
         }
         catch (EtcdValueException ex)
         {
@@ -65,6 +65,7 @@ internal sealed class EtcdVerifier
             return;
         }
 
+        var ids = parsed.Ids;
         Count(report.ByRootKey, ids.RootKeyId);
         if (report.PrimaryRootKey is { } primary && ids.RootKeyId != primary)
         {
@@ -76,7 +77,7 @@ internal sealed class EtcdVerifier
             return;
         }
 
-        var (problem, unknownRootKey) = await _plugin.CheckAsync(key, value, ids, _decryptCheck, cancellationToken);
+        var (problem, unknownRootKey) = await _plugin.CheckAsync(key, parsed, _decryptCheck, cancellationToken);
         if (problem is null)
         {
             report.DecryptedOk += _decryptCheck ? 1 : 0;

@@ -40,8 +40,9 @@ internal sealed class PluginKeyChecker : IDisposable
     /// the payload opens under its etcd key); otherwise why not. <paramref name="unknownRootKey"/>
     /// says the plugin refused because it does not have the root key.
     /// </summary>
-    public async Task<(string? Problem, bool UnknownRootKey)> CheckAsync(string etcdKey, ReadOnlyMemory<byte> value, PluginKeyIds ids, bool openPayload, CancellationToken cancellationToken)
+    public async Task<(string? Problem, bool UnknownRootKey)> CheckAsync(string etcdKey, ParsedKmsValue value, bool openPayload, CancellationToken cancellationToken)
     {
+        var ids = value.Ids;
         if (_rootKeyKnown.TryGetValue(ids.RootKeyId, out var known))
         {
             if (!known)
@@ -58,7 +59,7 @@ internal sealed class PluginKeyChecker : IDisposable
         byte[] dek;
         try
         {
-            dek = await DataKeyAsync(value, ids, cancellationToken);
+            dek = await DataKeyAsync(value, cancellationToken);
         }
         catch (RpcException ex) when (ex.StatusCode == StatusCode.FailedPrecondition)
         {
@@ -79,9 +80,9 @@ internal sealed class PluginKeyChecker : IDisposable
         try
         {
             var etcdKeyBytes = System.Text.Encoding.UTF8.GetBytes(etcdKey);
-            var plaintext = ids.Kind == EtcdValueKind.KmsV1
-                ? KmsV1Envelope.Open(KmsV1Envelope.Parse(value), dek, etcdKeyBytes).Plaintext
-                : KmsV2Envelope.Open(KmsV2Envelope.Parse(value).Object, dek, etcdKeyBytes);
+            var plaintext = value.V1 is { } v1
+                ? KmsV1Envelope.Open(v1, dek, etcdKeyBytes).Plaintext
+                : KmsV2Envelope.Open(value.V2!.Object, dek, etcdKeyBytes);
             CryptographicOperations.ZeroMemory(plaintext);
             return (null, false);
         }
@@ -101,11 +102,11 @@ internal sealed class PluginKeyChecker : IDisposable
         _keys.Clear();
     }
 
-    private async Task<byte[]> DataKeyAsync(ReadOnlyMemory<byte> value, PluginKeyIds ids, CancellationToken cancellationToken)
+    private async Task<byte[]> DataKeyAsync(ParsedKmsValue value, CancellationToken cancellationToken)
     {
-        if (ids.Kind == EtcdValueKind.KmsV1)
+        if (value.V1 is { } v1)
         {
-            var encryptedDek = KmsV1Envelope.Parse(value).EncryptedDek;
+            var encryptedDek = v1.EncryptedDek;
             var cacheKey = "v1:" + Convert.ToBase64String(encryptedDek.Span);
             if (!_keys.TryGetValue(cacheKey, out var dek))
             {
@@ -116,7 +117,7 @@ internal sealed class PluginKeyChecker : IDisposable
             return dek;
         }
 
-        var stored = KmsV2Envelope.Parse(value).Object;
+        var stored = value.V2!.Object;
         var v2Key = "v2:" + stored.KeyId + ":" + Convert.ToBase64String(stored.EncryptedDekSource.Span);
         if (!_keys.TryGetValue(v2Key, out var source))
         {

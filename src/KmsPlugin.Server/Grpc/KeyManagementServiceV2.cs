@@ -18,8 +18,11 @@ internal sealed class KeyManagementServiceV2 : KeyManagementService.KeyManagemen
 {
     public const string ApiVersion = "v2";
 
-    /// <summary>kube-apiserver refuses a v2 ciphertext or key_id longer than this.</summary>
+    /// <summary>kube-apiserver refuses a v2 ciphertext longer than this.</summary>
     public const int MaxCiphertextLength = 1024;
+
+    /// <summary>kube-apiserver refuses a key_id longer than this (in UTF-8 bytes).</summary>
+    public const int MaxKeyIdLength = 1024;
 
     private readonly EnvelopeEncryptor _encryptor;
     private readonly RootKeyHealthProbe _health;
