@@ -80,15 +80,26 @@ internal sealed partial class RootKeyReloader : BackgroundService
         }
     }
 
+    // The whole directory is watched: a Kubernetes ConfigMap or Secret volume updates its files by
+    // swapping a "..data" symlink, so no event ever names the file itself.
     private FileSystemWatcher Watch(string path)
     {
-        var watcher = new FileSystemWatcher(Path.GetDirectoryName(path)!, Path.GetFileName(path))
+        var name = Path.GetFileName(path);
+        var watcher = new FileSystemWatcher(Path.GetDirectoryName(path)!)
         {
-            NotifyFilter = NotifyFilters.FileName | NotifyFilters.LastWrite | NotifyFilters.Size,
+            NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.LastWrite | NotifyFilters.Size,
         };
-        watcher.Changed += (_, _) => Request();
-        watcher.Created += (_, _) => Request();
-        watcher.Renamed += (_, _) => Request();
+        void OnEvent(object sender, FileSystemEventArgs e)
+        {
+            if (e.Name == name || e.Name?.StartsWith("..", StringComparison.Ordinal) == true || (e is RenamedEventArgs r && r.OldName == name))
+            {
+                Request();
+            }
+        }
+
+        watcher.Changed += OnEvent;
+        watcher.Created += OnEvent;
+        watcher.Renamed += OnEvent;
         watcher.EnableRaisingEvents = true;
         return watcher;
     }

@@ -17,6 +17,11 @@ internal static class YamlConfigReader
         {
             throw new ConfigFormatException($"not valid YAML: {ex.InnerException?.Message ?? ex.Message}", (int)ex.Start.Line);
         }
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException)
+        {
+            // YamlDotNet throws these for some malformed input (an unclosed flow sequence), without a position.
+            throw new ConfigFormatException("not valid YAML (check brackets, quotes and indentation)", null);
+        }
 
         return stream.Documents.Count switch
         {
