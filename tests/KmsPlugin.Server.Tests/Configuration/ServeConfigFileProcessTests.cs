@@ -163,7 +163,7 @@ public sealed class ServeConfigFileProcessTests : IAsyncLifetime
         await WriteConfigAsync(real, "logLevel: Loud\npkcs11:\n  tokn: kms");
         await plugin.HangUpAsync();
         await plugin.WaitForLogAsync("configuration reload failed; the running configuration and key ring are unchanged. 2 problem(s)");
-        Assert.Contains($"{real}:1: logLevel Loud: expected one of", plugin.Log);
+        Assert.Contains($"{config}:1: logLevel Loud: expected one of", plugin.Log);
         Assert.Contains("pkcs11.tokn: unknown setting; did you mean pkcs11.token?", plugin.Log);
         Assert.Equal(reloadedLines, plugin.CountInLog("root keys reloaded"));
 
