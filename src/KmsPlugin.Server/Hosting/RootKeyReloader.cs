@@ -53,7 +53,8 @@ internal sealed partial class RootKeyReloader : BackgroundService
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                var files = _reload.WatchedFiles().Select(Path.GetFullPath).ToList();
+                // A folder that is gone cannot be watched; SIGHUP still works, and it is tried again after the next reload.
+                var files = _reload.WatchedFiles().Select(Path.GetFullPath).Where(f => Directory.Exists(Path.GetDirectoryName(f))).ToList();
                 if (!files.SequenceEqual(watchedFiles, StringComparer.Ordinal))
                 {
                     DisposeAll(watched);
