@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using Google.Protobuf;
+using Xunit.Abstractions;
 using KmsPlugin.Protocol.V2;
 using KmsPlugin.Server.Tests.Support;
 
