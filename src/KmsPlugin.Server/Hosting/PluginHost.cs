@@ -78,6 +78,14 @@ internal sealed partial class PluginHost : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxConcurrentConnections = options.MaxConnections;
+            kestrel.Limits.Http2.MaxStreamsPerConnection = options.MaxStreamsPerConnection;
+            kestrel.Limits.RequestHeadersTimeout = options.RequestHeadersTimeout;
+            kestrel.Limits.KeepAliveTimeout = options.IdleConnectionTimeout;
+
+            // gRPC metadata is a few hundred bytes; Kestrel's defaults (32 KiB) are for browsers.
+            kestrel.Limits.MaxRequestHeadersTotalSize = 16 * 1024;
+            kestrel.Limits.Http2.MaxRequestHeaderFieldSize = 8 * 1024;
             kestrel.ListenUnixSocket(stagingPath, listen =>
             {
                 listen.Protocols = HttpProtocols.Http2;
