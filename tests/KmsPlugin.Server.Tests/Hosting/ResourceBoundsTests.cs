@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
@@ -124,6 +125,48 @@ public sealed class ResourceBoundsTests
             }
         }
     }
+
+    [Fact]
+    public async Task The_DEK_cache_stays_at_its_cap_when_every_call_brings_a_new_data_key()
+    {
+        const int capacity = 500;
+        const int values = 3 * capacity;
+        using var dir = new TempDirectory();
+        var healthPort = LoopbackPorts.Free();
+
+        // Worst case for the cache: every Encrypt makes a data key, every Decrypt of an old value misses.
+        await using var plugin = await PluginProcess.StartAsync(dir.File("kms.sock"), null,
+            "--dev", "--dek-max-uses", "1", "--dek-cache-size", capacity.ToString(CultureInfo.InvariantCulture), "--health-address", $"127.0.0.1:{healthPort}");
+        var sealedValues = new (byte[] Plain, ByteString Cipher)[values];
+        await Parallel.ForAsync(0, values, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, _) =>
+        {
+            var plain = RandomNumberGenerator.GetBytes(32);
+            var response = await plugin.V1.EncryptAsync(new EncryptRequest { Version = "v1beta1", Plain = ByteString.CopyFrom(plain) }, deadline: DateTime.UtcNow.AddSeconds(30));
+            sealedValues[i] = (plain, response.Cipher);
+        });
+        var wrong = 0;
+        await Parallel.ForAsync(0, values, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, _) =>
+        {
+            var response = await plugin.V1.DecryptAsync(new DecryptRequest { Version = "v1beta1", Cipher = sealedValues[i].Cipher }, deadline: DateTime.UtcNow.AddSeconds(30));
+            if (!response.Plain.Span.SequenceEqual(sealedValues[i].Plain))
+            {
+                Interlocked.Increment(ref wrong);
+            }
+        });
+
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{healthPort}") };
+        var metrics = await http.GetStringAsync("/metrics");
+        var rss = File.ReadAllLines($"/proc/{plugin.Id}/status").Single(line => line.StartsWith("VmRSS:", StringComparison.Ordinal));
+        _output.WriteLine($"after {values} new data keys through a cache of {capacity}: {rss.Replace("VmRSS:", "RSS", StringComparison.Ordinal).Trim()}");
+
+        Assert.Equal(0, wrong);
+        Assert.Equal(capacity, Metric(metrics, "kms_plugin_dek_cache_entries"));
+        Assert.True(Metric(metrics, "kms_plugin_dek_cache_evictions_total") >= values - capacity);
+        Assert.True(Metric(metrics, "kms_plugin_dek_cache_misses_total") >= values - capacity);
+    }
+
+    private static double Metric(string metrics, string name) =>
+        double.Parse(metrics.Split('\n').Single(line => line.StartsWith(name + " ", StringComparison.Ordinal))[(name.Length + 1)..], CultureInfo.InvariantCulture);
 
     /// <summary>Connects, waiting while the listen backlog is full (the server accepts as fast as it can).</summary>
     private static async Task<Socket> ConnectAsync(string path)
