@@ -2,6 +2,7 @@ using System.CommandLine;
 using KmsPlugin.Core.Errors;
 using KmsPlugin.Core.Keys;
 using KmsPlugin.Server.Cli.Configuration;
+using KmsPlugin.Server.Diagnostics;
 using KmsPlugin.Server.Hosting;
 
 namespace KmsPlugin.Server.Cli;
@@ -23,6 +24,10 @@ internal static class ServeCommand
             command.Options.Add(option);
         }
 
+        // Fault drills only: hidden from --help, no environment variable or config key, loud in the log when on.
+        var faultsFile = new Option<string?>("--diagnostics-faults-file") { Hidden = true };
+        command.Options.Add(faultsFile);
+
         command.SetAction(async (parse, cancellationToken) =>
         {
             var error = parse.InvocationConfiguration.Error;
@@ -32,6 +37,11 @@ internal static class ServeCommand
             SettingSources Sources(ConfigFile? f) => new(setting => FlagValue(parse, setting, options[setting]), f, EnvironmentVariables.Get);
             var settings = ServeConfiguration.Resolve(Sources(file), problems);
             problems.AddRange(UnixSocketFile.Check(settings.SocketPath));
+            var faults = parse.GetValue(faultsFile) is { } faultsPath ? Path.GetFullPath(faultsPath) : null;
+            if (faults is not null && RootKeyFaultsFile.Check(faults) is { } faultsProblem)
+            {
+                problems.Add(faultsProblem);
+            }
 
             var source = settings.Provider switch
             {
@@ -90,6 +100,7 @@ internal static class ServeCommand
                 LogLevelSwitch = levels,
                 HealthEndpoint = settings.HealthEndpoint,
                 ExpiryWarning = settings.ExpiryWarning,
+                FaultsFile = faults,
             };
             await using var host = await PluginHost.StartAsync(hostOptions, rootKeys, cancellationToken: cancellationToken);
             if (settings.Dev)

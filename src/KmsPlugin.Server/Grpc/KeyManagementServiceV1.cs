@@ -11,8 +11,11 @@ internal sealed class KeyManagementServiceV1 : KeyManagementService.KeyManagemen
 {
     public const string ApiVersion = "v1beta1";
 
-    /// <summary>kube-apiserver stores the v1 ciphertext behind a uint16 length.</summary>
-    public const int MaxCiphertextLength = ushort.MaxValue;
+    /// <summary>
+    /// kube-apiserver encrypts 32-byte keys (and `ping`). A cap well under the request limit
+    /// keeps every ciphertext this plugin issues small enough to be sent back for Decrypt.
+    /// </summary>
+    public const int MaxPlaintextLength = 4096;
 
     private readonly EnvelopeEncryptor _encryptor;
 
@@ -32,22 +35,15 @@ internal sealed class KeyManagementServiceV1 : KeyManagementService.KeyManagemen
     public override async Task<EncryptResponse> Encrypt(EncryptRequest request, ServerCallContext context)
     {
         var plain = request.Plain.Memory;
-        if (plain.Length > MaxCiphertextLength)
+        if (plain.Length > MaxPlaintextLength)
         {
-            throw TooLarge(plain.Length);
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"plaintext of {plain.Length} bytes is larger than {MaxPlaintextLength}: kube-apiserver sends 32-byte keys"));
         }
 
+        // At most 4 KiB plus a header of a few hundred bytes: always within kube-apiserver's uint16 length.
         var (cipher, _) = await _encryptor.EncryptAsync(plain, context.CancellationToken).ConfigureAwait(false);
-        if (cipher.Length > MaxCiphertextLength)
-        {
-            throw TooLarge(plain.Length);
-        }
-
         return new EncryptResponse { Cipher = UnsafeByteOperations.UnsafeWrap(cipher) };
     }
-
-    private static RpcException TooLarge(int plainLength) =>
-        new(new Status(StatusCode.InvalidArgument, $"plaintext of {plainLength} bytes does not fit a KMS v1 ciphertext (at most {MaxCiphertextLength} bytes)"));
 
     public override async Task<DecryptResponse> Decrypt(DecryptRequest request, ServerCallContext context)
     {

@@ -1,5 +1,6 @@
 using KmsPlugin.Core.Envelope;
 using KmsPlugin.Core.Keys;
+using KmsPlugin.Server.Diagnostics;
 using KmsPlugin.Server.Grpc;
 using KmsPlugin.Server.Http2;
 using KmsPlugin.Server.Observability;
@@ -81,6 +82,14 @@ internal sealed partial class PluginHost : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxConcurrentConnections = options.MaxConnections;
+            kestrel.Limits.Http2.MaxStreamsPerConnection = options.MaxStreamsPerConnection;
+            kestrel.Limits.RequestHeadersTimeout = options.RequestHeadersTimeout;
+            kestrel.Limits.KeepAliveTimeout = options.IdleConnectionTimeout;
+
+            // gRPC metadata is a few hundred bytes; Kestrel's defaults (32 KiB) are for browsers.
+            kestrel.Limits.MaxRequestHeadersTotalSize = 16 * 1024;
+            kestrel.Limits.Http2.MaxRequestHeaderFieldSize = 8 * 1024;
             kestrel.ListenUnixSocket(stagingPath, listen =>
             {
                 listen.Protocols = HttpProtocols.Http2;
@@ -94,6 +103,15 @@ internal sealed partial class PluginHost : IAsyncDisposable
                 kestrel.Listen(health, listen => listen.Protocols = HttpProtocols.Http1);
             }
         });
+
+        if (options.FaultsFile is { } faultsFile)
+        {
+            var faulty = new FaultInjectingKeyProvider(provider);
+            provider = faulty;
+            builder.Services.AddSingleton(faulty);
+            builder.Services.AddSingleton(services => new RootKeyFaultsFile(faultsFile, faulty, services.GetRequiredService<ILogger<RootKeyFaultsFile>>()));
+            builder.Services.AddHostedService(services => services.GetRequiredService<RootKeyFaultsFile>());
+        }
 
         var clock = time ?? TimeProvider.System;
         var encryptor = new EnvelopeEncryptor(provider, options.Envelope, clock);
@@ -123,6 +141,9 @@ internal sealed partial class PluginHost : IAsyncDisposable
         HealthEndpoints.Map(app, app.Services.GetRequiredService<PluginMetrics>());
         app.MapGrpcService<KeyManagementServiceV1>();
         app.MapGrpcService<KeyManagementServiceV2>();
+
+        // Faults apply from the first call, the health probe's included.
+        app.Services.GetService<RootKeyFaultsFile>()?.Refresh();
 
         // The first answer to Status must already be a real one.
         await app.Services.GetRequiredService<RootKeyHealthProbe>().CheckNowAsync(cancellationToken).ConfigureAwait(false);

@@ -4,6 +4,8 @@ namespace KmsPlugin.Server.Hosting;
 
 internal sealed record PluginHostOptions
 {
+    public const int DefaultMaxRequestBytes = 64 * 1024;
+
     public const UnixFileMode DefaultSocketMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
     public required string SocketPath { get; init; }
@@ -50,6 +52,40 @@ internal sealed record PluginHostOptions
     /// <summary>A passed check older than this no longer counts as healthy (the probe itself is stuck).</summary>
     public TimeSpan HealthStaleAfter => 3 * HealthProbeInterval + HealthProbeTimeout;
 
-    /// <summary>Largest request message accepted; kube-apiserver sends 32-byte keys.</summary>
-    public int MaxRequestBytes { get; init; } = 256 * 1024;
+    /// <summary>
+    /// Diagnostics only: a file of root-key faults to inject (see <see cref="Diagnostics.RootKeyFaults"/>),
+    /// re-read when it changes. Null, always, outside fault drills.
+    /// </summary>
+    public string? FaultsFile { get; init; }
+
+    /// <summary>
+    /// Largest gRPC request message accepted; bigger ones get ResourceExhausted before they are
+    /// read. kube-apiserver sends 32-byte keys; its largest legitimate request is a v2 Decrypt
+    /// with a 1 KiB ciphertext, a 1 KiB key_id and up to 32 KiB of annotations (its own limits),
+    /// so 64 KiB leaves room for protobuf framing and nothing more.
+    /// </summary>
+    public int MaxRequestBytes { get; init; } = DefaultMaxRequestBytes;
+
+    /// <summary>
+    /// Connections open at once (socket and health listener together); kube-apiserver holds one
+    /// or two. Keeps file descriptors bounded; far above what a single runaway client needs to
+    /// be noticed, far below the process's descriptor limit.
+    /// </summary>
+    public int MaxConnections { get; init; } = 4096;
+
+    /// <summary>Concurrent calls per HTTP/2 connection; a client wanting more opens another connection or queues.</summary>
+    public int MaxStreamsPerConnection { get; init; } = 100;
+
+    /// <summary>
+    /// A connection must deliver its HTTP/2 preface and each request's headers within this, or
+    /// it is closed: a client that connects and stalls, or trickles bytes, holds nothing for long.
+    /// </summary>
+    public TimeSpan RequestHeadersTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// An HTTP/2 connection with no call in progress for this long is closed (GOAWAY; gRPC
+    /// clients reconnect on their next call). Also how long a connection that never completes
+    /// its preface can hold a slot.
+    /// </summary>
+    public TimeSpan IdleConnectionTimeout { get; init; } = TimeSpan.FromSeconds(60);
 }

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using Google.Protobuf;
+using Xunit.Abstractions;
 using KmsPlugin.Protocol.V2;
 using KmsPlugin.Server.Tests.Support;
 
@@ -10,6 +11,12 @@ namespace KmsPlugin.Server.Tests.Cli;
 public sealed class KeystoreReloadTests : IDisposable
 {
     private readonly KeystoreFiles _files = new("reload test passphrase");
+    private readonly ITestOutputHelper _output;
+
+    public KeystoreReloadTests(ITestOutputHelper output)
+    {
+        _output = output;
+    }
 
     public void Dispose() => _files.Dispose();
 
@@ -48,5 +55,41 @@ public sealed class KeystoreReloadTests : IDisposable
         await plugin.HangUpAsync();
         await plugin.WaitForLogAsync("SIGHUP: reloading root keys");
         Assert.Equal("ok", (await plugin.V2.StatusAsync(new StatusRequest())).Healthz);
+    }
+
+    [Fact]
+    public async Task Under_16_callers_a_promotion_switches_new_ciphertexts_and_a_corrupt_edit_is_refused_without_a_failed_call()
+    {
+        await _files.CliAsync("keystore", "init");
+        await using var plugin = await PluginProcess.StartAsync(_files.Directory.File("kms.sock"), null, _files.Args);
+        var oldKeyId = (await plugin.V2.StatusAsync(new StatusRequest())).KeyId;
+        using var load = new CallerLoad(plugin, callers: 16);
+        await load.WaitForCallsAsync(200);
+
+        var added = JsonDocument.Parse((await _files.CliAsync("keystore", "add", "--json")).Output).RootElement[0].GetProperty("id").GetString()!;
+        await _files.CliAsync("keystore", "promote", added);
+        var promoted = load.Clock.Elapsed;
+        var newKeyId = $"{added}@2";
+        var switched = await load.WaitForKeyIdAsync(newKeyId, TimeSpan.FromSeconds(20));
+        var switchTime = switched - promoted;
+
+        // A hand edit that breaks the file, written in place (not atomically) as an editor might.
+        var callsBeforeCorruption = load.Calls;
+        var text = await File.ReadAllTextAsync(_files.Keystore);
+        await File.WriteAllTextAsync(_files.Keystore, text[..(text.Length / 2)]);
+        await plugin.WaitForLogAsync("root key reload failed; the running key ring is unchanged");
+        await load.WaitForCallsAsync(callsBeforeCorruption + 200);
+        var summary = await load.StopAsync();
+        _output.WriteLine($"promotion seen by callers after {switchTime.TotalSeconds:0.00} s; {summary.Calls} round trips by 16 callers in {load.Clock.Elapsed.TotalSeconds:0.0} s");
+
+        Assert.True(summary.Failures.Count == 0, $"{summary.Failures.Count} calls failed, first: {summary.Failures.FirstOrDefault()}");
+        Assert.Equal(0, summary.WrongPlaintexts);
+        Assert.Equal(0, summary.OldKeyAfterSwitch);
+        Assert.Contains(oldKeyId, summary.KeyIds);
+        Assert.Contains(newKeyId, summary.KeyIds);
+        Assert.True(switchTime < TimeSpan.FromSeconds(20), $"switched after {switchTime}");
+        var status = await plugin.V2.StatusAsync(new StatusRequest());
+        Assert.Equal(newKeyId, status.KeyId);
+        Assert.Equal("ok", status.Healthz);
     }
 }

@@ -2,6 +2,8 @@ using System.Security.Cryptography;
 using Google.Protobuf;
 using Grpc.Core;
 using KmsPlugin.Protocol.V1Beta1;
+using KmsPlugin.Server.Grpc;
+using KmsPlugin.Server.Hosting;
 using KmsPlugin.Server.Tests.Support;
 
 namespace KmsPlugin.Server.Tests.Grpc;
@@ -99,11 +101,11 @@ public sealed class KeyManagementServiceV1Tests : IAsyncLifetime
     public async Task An_oversized_plaintext_is_refused_cleanly()
     {
         var ex = await Assert.ThrowsAsync<RpcException>(async () =>
-            await _plugin.V1.EncryptAsync(new EncryptRequest { Version = "v1beta1", Plain = ByteString.CopyFrom(new byte[200_000]) }));
+            await _plugin.V1.EncryptAsync(new EncryptRequest { Version = "v1beta1", Plain = ByteString.CopyFrom(new byte[KeyManagementServiceV1.MaxPlaintextLength + 1]) }));
         Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
 
         ex = await Assert.ThrowsAsync<RpcException>(async () =>
-            await _plugin.V1.EncryptAsync(new EncryptRequest { Version = "v1beta1", Plain = ByteString.CopyFrom(new byte[300_000]) }));
+            await _plugin.V1.EncryptAsync(new EncryptRequest { Version = "v1beta1", Plain = ByteString.CopyFrom(new byte[PluginHostOptions.DefaultMaxRequestBytes + 1]) }));
         Assert.Equal(StatusCode.ResourceExhausted, ex.StatusCode);
 
         var ok = await _plugin.V1.VersionAsync(new VersionRequest { Version = "v1beta1" });

@@ -49,6 +49,7 @@ internal sealed record ServeConfiguration
         var envelope = new EnvelopeOptions
         {
             DataKeyCacheCapacity = (int)parse.WholeNumber(Value(ServeSettings.DataKeyCacheSize), int.MaxValue),
+            RootKeyCallTimeout = parse.Duration(Value(ServeSettings.RootKeyTimeout)),
             Rotation = new DataEncryptionKeyRotationPolicy
             {
                 MaxUses = parse.WholeNumber(Value(ServeSettings.DataKeyMaxUses), long.MaxValue),

@@ -33,6 +33,9 @@ internal static class ServeSettings
     public static readonly ServeSetting DataKeyCacheSize = new("dataKeys.cacheSize", "--dek-cache-size", EnvironmentVariables.DataKeyCacheSize, SettingKind.WholeNumber,
         "1000", "Unwrapped data keys kept in memory");
 
+    public static readonly ServeSetting RootKeyTimeout = new("rootKeyTimeout", "--root-key-timeout", EnvironmentVariables.RootKeyTimeout, SettingKind.Duration,
+        "2s", "Upper bound of one root-key wrap or unwrap; keep it under kube-apiserver's KMS timeout (3s) so callers get Unavailable, not a hung call");
+
     public static readonly ServeSetting Provider = new("provider", "--provider", Pkcs11EnvironmentVariables.Provider, SettingKind.Text,
         "software", "Where the root keys live: software (a keystore file) or pkcs11 (an HSM token)");
 
@@ -71,7 +74,7 @@ internal static class ServeSettings
 
     public static IReadOnlyList<ServeSetting> All { get; } =
     [
-        Socket, SocketMode, LogLevel, ShutdownGrace, HealthAddress, ExpiryWarning, DataKeyMaxUses, DataKeyMaxAge, DataKeyCacheSize,
+        Socket, SocketMode, LogLevel, ShutdownGrace, HealthAddress, ExpiryWarning, DataKeyMaxUses, DataKeyMaxAge, DataKeyCacheSize, RootKeyTimeout,
         Provider, Dev, Keystore, PassphraseFile,
         Pkcs11Module, Pkcs11Token, Pkcs11TokenSerial, Pkcs11PinFile, Pkcs11Key, Pkcs11DecryptKeys, Pkcs11MaxSessions, Pkcs11CallTimeout,
     ];
