@@ -14,6 +14,7 @@ internal sealed class EnvelopeEncryptor : IDisposable
     private readonly IKeyEncryptionKeyProvider _provider;
     private readonly DataEncryptionKeyRotationPolicy _rotation;
     private readonly TimeProvider _time;
+    private readonly TimeSpan _rootKeyTimeout;
     private readonly DataEncryptionKeyCache _cache;
     private readonly SemaphoreSlim _rotationLock = new(1, 1);
     private ActiveDataKey? _active;
@@ -30,6 +31,7 @@ internal sealed class EnvelopeEncryptor : IDisposable
         _provider = provider;
         _rotation = options.Rotation;
         _time = time;
+        _rootKeyTimeout = options.RootKeyCallTimeout;
         _cache = new DataEncryptionKeyCache(options.DataKeyCacheCapacity);
     }
 
@@ -140,7 +142,7 @@ internal sealed class EnvelopeEncryptor : IDisposable
             byte[] wrapped;
             try
             {
-                wrapped = await rootKey.WrapAsync(keyBytes, context, cancellationToken).ConfigureAwait(false);
+                wrapped = await CallRootKeyAsync(token => rootKey.WrapAsync(keyBytes, context, token), cancellationToken).ConfigureAwait(false);
             }
             catch
             {
@@ -186,13 +188,13 @@ internal sealed class EnvelopeEncryptor : IDisposable
         return (Encoding.ASCII.GetString(parts.KeyId), parts.WrappedKey.ToArray(), parts.WrapContext.ToArray());
     }
 
-    private static async ValueTask<DataEncryptionKey> UnwrapAsync(IKeyEncryptionKey rootKey, byte[] wrappedKey, byte[] context)
+    private async ValueTask<DataEncryptionKey> UnwrapAsync(IKeyEncryptionKey rootKey, byte[] wrappedKey, byte[] context)
     {
         var buffer = new byte[Math.Max(wrappedKey.Length, DataEncryptionKey.KeySize)];
         try
         {
             // Not the caller's token: other callers may be waiting on this same unwrap.
-            var written = await rootKey.UnwrapAsync(wrappedKey, context, buffer, CancellationToken.None).ConfigureAwait(false);
+            var written = await CallRootKeyAsync(token => rootKey.UnwrapAsync(wrappedKey, context, buffer, token), CancellationToken.None).ConfigureAwait(false);
             if (written != DataEncryptionKey.KeySize)
             {
                 throw KmsException.CiphertextRejected("wrapped data key has the wrong length");
@@ -203,6 +205,23 @@ internal sealed class EnvelopeEncryptor : IDisposable
         finally
         {
             CryptographicOperations.ZeroMemory(buffer);
+        }
+    }
+
+    /// <summary>Bounds a root-key call by <see cref="EnvelopeOptions.RootKeyCallTimeout"/>, even one that ignores its token.</summary>
+    private async ValueTask<T> CallRootKeyAsync<T>(Func<CancellationToken, ValueTask<T>> call, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_rootKeyTimeout);
+        try
+        {
+            return await call(timeout.Token).AsTask().WaitAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new KmsException(
+                KmsErrorKind.ProviderUnavailable,
+                $"root key provider did not answer within {_rootKeyTimeout.TotalSeconds:0.###}s");
         }
     }
 

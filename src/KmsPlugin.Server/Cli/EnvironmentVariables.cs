@@ -15,6 +15,7 @@ internal static class EnvironmentVariables
     public const string DataKeyMaxUses = "KMS_PLUGIN_DEK_MAX_USES";
     public const string DataKeyMaxAge = "KMS_PLUGIN_DEK_MAX_AGE";
     public const string DataKeyCacheSize = "KMS_PLUGIN_DEK_CACHE_SIZE";
+    public const string RootKeyTimeout = "KMS_PLUGIN_ROOT_KEY_TIMEOUT";
     public const string HealthAddress = "KMS_PLUGIN_HEALTH_ADDRESS";
     public const string ExpiryWarning = "KMS_PLUGIN_EXPIRY_WARNING";
 

@@ -4,6 +4,7 @@ using KmsPlugin.Core.Envelope;
 using KmsPlugin.Core.Errors;
 using KmsPlugin.Core.Keys;
 using KmsPlugin.Core.Keystore;
+using KmsPlugin.Server.Diagnostics;
 using KmsPlugin.Server.Hosting;
 
 namespace KmsPlugin.Server.Cli;
@@ -25,6 +26,7 @@ internal static class ServeCommand
         var maxUses = EnvOption("--dek-max-uses", EnvironmentVariables.DataKeyMaxUses, DataEncryptionKeyRotationPolicy.Default.MaxUses.ToString(CultureInfo.InvariantCulture), "Encryptions per plugin data key before it is replaced (at most 2^32)");
         var maxAge = EnvOption("--dek-max-age", EnvironmentVariables.DataKeyMaxAge, "24h", "Age at which the plugin data key is replaced");
         var cacheSize = EnvOption("--dek-cache-size", EnvironmentVariables.DataKeyCacheSize, "1000", "Unwrapped data keys kept in memory");
+        var rootKeyTimeout = EnvOption("--root-key-timeout", EnvironmentVariables.RootKeyTimeout, "2s", "Upper bound of one root-key wrap or unwrap; keep it under kube-apiserver's KMS timeout (3s) so callers get Unavailable, not a hung call");
         var expiryWarning = EnvOption("--expiry-warning", EnvironmentVariables.ExpiryWarning, "720h", "Warn (log, metric) this long before the primary root key expires");
         var healthAddress = EnvOption("--health-address", EnvironmentVariables.HealthAddress, "127.0.0.1:8787", "IP:port for /livez, /healthz, /readyz and /metrics, or off");
         var provider = EnvOption("--provider", Pkcs11EnvironmentVariables.Provider, "software", "Where the root keys live: software (a keystore file) or pkcs11 (an HSM token)");
@@ -42,9 +44,12 @@ internal static class ServeCommand
         var pkcs11Sessions = EnvOption("--pkcs11-max-sessions", Pkcs11EnvironmentVariables.MaxSessions, "8", "PKCS#11 sessions open at most (one per concurrent HSM call)");
         var pkcs11Timeout = EnvOption("--pkcs11-call-timeout", Pkcs11EnvironmentVariables.CallTimeout, "2s", "Upper bound of every HSM call (kube-apiserver gives up after 3s)");
 
+        // Fault drills only: hidden from --help, no environment variable, loud in the log when on.
+        var faultsFile = new Option<string?>("--diagnostics-faults-file") { Hidden = true };
+
         var command = new Command("serve", "Serve the KMS API on a unix socket")
         {
-            socket, keystore, passphraseFile, dev, socketMode, logLevel, grace, maxUses, maxAge, cacheSize, healthAddress, expiryWarning,
+            socket, keystore, passphraseFile, dev, socketMode, logLevel, grace, maxUses, maxAge, cacheSize, rootKeyTimeout, healthAddress, expiryWarning, faultsFile,
             provider, pkcs11Module, pkcs11Token, pkcs11Serial, pkcs11PinFile, pkcs11Key, pkcs11DecryptKeys, pkcs11Sessions, pkcs11Timeout,
         };
         command.SetAction(async (parse, cancellationToken) =>
@@ -63,6 +68,7 @@ internal static class ServeCommand
             var envelope = new EnvelopeOptions
             {
                 DataKeyCacheCapacity = (int)ParseLong("--dek-cache-size", parse.GetValue(cacheSize)!, problems, int.MaxValue),
+                RootKeyCallTimeout = ParseDuration("--root-key-timeout", parse.GetValue(rootKeyTimeout)!, problems),
                 Rotation = new DataEncryptionKeyRotationPolicy
                 {
                     MaxUses = ParseLong("--dek-max-uses", parse.GetValue(maxUses)!, problems, long.MaxValue),
@@ -70,6 +76,11 @@ internal static class ServeCommand
                 },
             };
             problems.AddRange(envelope.Validate());
+            var faults = parse.GetValue(faultsFile) is { } faultsPath ? Path.GetFullPath(faultsPath) : null;
+            if (faults is not null && RootKeyFaultsFile.Check(faults) is { } faultsProblem)
+            {
+                problems.Add(faultsProblem);
+            }
 
             RootKeySource? source = null;
             switch (parse.GetValue(provider))
@@ -153,6 +164,7 @@ internal static class ServeCommand
                 LogLevel = level,
                 HealthEndpoint = healthEndpoint,
                 ExpiryWarning = warnBeforeExpiry,
+                FaultsFile = faults,
             };
             await using var host = await PluginHost.StartAsync(options, rootKeys, cancellationToken: cancellationToken);
             if (isDev)

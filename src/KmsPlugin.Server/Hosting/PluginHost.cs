@@ -1,5 +1,6 @@
 using KmsPlugin.Core.Envelope;
 using KmsPlugin.Core.Keys;
+using KmsPlugin.Server.Diagnostics;
 using KmsPlugin.Server.Grpc;
 using KmsPlugin.Server.Http2;
 using KmsPlugin.Server.Observability;
@@ -91,6 +92,15 @@ internal sealed partial class PluginHost : IAsyncDisposable
             }
         });
 
+        if (options.FaultsFile is { } faultsFile)
+        {
+            var faulty = new FaultInjectingKeyProvider(provider);
+            provider = faulty;
+            builder.Services.AddSingleton(faulty);
+            builder.Services.AddSingleton(services => new RootKeyFaultsFile(faultsFile, faulty, services.GetRequiredService<ILogger<RootKeyFaultsFile>>()));
+            builder.Services.AddHostedService(services => services.GetRequiredService<RootKeyFaultsFile>());
+        }
+
         var clock = time ?? TimeProvider.System;
         var encryptor = new EnvelopeEncryptor(provider, options.Envelope, clock);
         builder.Services.AddSingleton(provider);
@@ -119,6 +129,9 @@ internal sealed partial class PluginHost : IAsyncDisposable
         HealthEndpoints.Map(app, app.Services.GetRequiredService<PluginMetrics>());
         app.MapGrpcService<KeyManagementServiceV1>();
         app.MapGrpcService<KeyManagementServiceV2>();
+
+        // Faults apply from the first call, the health probe's included.
+        app.Services.GetService<RootKeyFaultsFile>()?.Refresh();
 
         // The first answer to Status must already be a real one.
         await app.Services.GetRequiredService<RootKeyHealthProbe>().CheckNowAsync(cancellationToken).ConfigureAwait(false);

@@ -47,6 +47,12 @@ internal sealed record PluginHostOptions
     /// <summary>A passed check older than this no longer counts as healthy (the probe itself is stuck).</summary>
     public TimeSpan HealthStaleAfter => 3 * HealthProbeInterval + HealthProbeTimeout;
 
+    /// <summary>
+    /// Diagnostics only: a file of root-key faults to inject (see <see cref="Diagnostics.RootKeyFaults"/>),
+    /// re-read when it changes. Null, always, outside fault drills.
+    /// </summary>
+    public string? FaultsFile { get; init; }
+
     /// <summary>Largest request message accepted; kube-apiserver sends 32-byte keys.</summary>
     public int MaxRequestBytes { get; init; } = 256 * 1024;
 }

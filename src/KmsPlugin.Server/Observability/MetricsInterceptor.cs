@@ -22,6 +22,8 @@ internal sealed class MetricsInterceptor : Interceptor
         var (api, operation) = Split(context.Method);
         var started = Stopwatch.GetTimestamp();
         var outcome = StatusCode.OK;
+        var inFlight = _metrics.InFlight.WithLabels(api, operation);
+        inFlight.Inc();
         try
         {
             return await continuation(request, context).ConfigureAwait(false);
@@ -38,6 +40,7 @@ internal sealed class MetricsInterceptor : Interceptor
         }
         finally
         {
+            inFlight.Dec();
             _metrics.Requests.WithLabels(api, operation, outcome.ToString()).Inc();
             _metrics.RequestDuration.WithLabels(api, operation).Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
         }

@@ -21,6 +21,8 @@ internal sealed class PluginMetrics
             Buckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 3],
         });
 
+        InFlight = factory.CreateGauge("kms_plugin_requests_in_flight", "KMS gRPC calls received and not yet answered.", "api", "operation");
+
         var cacheHits = factory.CreateGauge("kms_plugin_dek_cache_hits_total", "Decrypts served by an unwrapped data key from the cache.");
         var cacheMisses = factory.CreateGauge("kms_plugin_dek_cache_misses_total", "Decrypts that had to unwrap their data key through the root key.");
         var cacheEvictions = factory.CreateGauge("kms_plugin_dek_cache_evictions_total", "Unwrapped data keys dropped (and zeroed) to stay within the cache size.");
@@ -61,4 +63,6 @@ internal sealed class PluginMetrics
     public Counter Requests { get; }
 
     public Histogram RequestDuration { get; }
+
+    public Gauge InFlight { get; }
 }

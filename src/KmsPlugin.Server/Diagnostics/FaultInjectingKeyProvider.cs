@@ -1,0 +1,87 @@
+using System.Runtime.CompilerServices;
+using KmsPlugin.Core.Keys;
+
+namespace KmsPlugin.Server.Diagnostics;
+
+/// <summary>
+/// Decorates a root-key provider so that wrap and unwrap fail, hang, slow down or fail every k-th
+/// time, switchable at run time. For tests, and for `serve --diagnostics-faults-file`; never on
+/// otherwise. Key lookups (<see cref="Primary"/>, <see cref="GetForDecrypt"/>) are not faulted:
+/// they answer from memory in every real provider.
+/// </summary>
+internal sealed class FaultInjectingKeyProvider : IKeyEncryptionKeyProvider
+{
+    private readonly IKeyEncryptionKeyProvider _inner;
+    private readonly ConditionalWeakTable<IKeyEncryptionKey, FaultInjectingKey> _keys = new();
+    private readonly Lock _primaryLock = new();
+    private PrimaryKeyEncryptionKey? _innerPrimary;
+    private PrimaryKeyEncryptionKey? _primary;
+    private RootKeyFaults _faults = RootKeyFaults.None;
+    private long _wrapCalls;
+    private long _unwrapCalls;
+    private long _inFlight;
+    private long _injectedFailures;
+
+    public FaultInjectingKeyProvider(IKeyEncryptionKeyProvider inner)
+    {
+        _inner = inner;
+    }
+
+    public IKeyEncryptionKeyProvider Inner => _inner;
+
+    public string Name => _inner.Name;
+
+    public RootKeyFaults Faults
+    {
+        get => Volatile.Read(ref _faults);
+        set => Volatile.Write(ref _faults, value ?? RootKeyFaults.None);
+    }
+
+    /// <summary>Wrap calls entered since start, faulted or not.</summary>
+    public long WrapCalls => Interlocked.Read(ref _wrapCalls);
+
+    /// <summary>Unwrap calls entered since start, faulted or not.</summary>
+    public long UnwrapCalls => Interlocked.Read(ref _unwrapCalls);
+
+    /// <summary>Wrap and unwrap calls entered and not yet returned.</summary>
+    public long InFlight => Interlocked.Read(ref _inFlight);
+
+    public long InjectedFailures => Interlocked.Read(ref _injectedFailures);
+
+    /// <summary>
+    /// The same instance until the inner primary changes: the envelope engine compares primaries
+    /// to notice a promotion, and a fresh wrapper per read would look like one on every call.
+    /// </summary>
+    public PrimaryKeyEncryptionKey Primary
+    {
+        get
+        {
+            var inner = _inner.Primary;
+            lock (_primaryLock)
+            {
+                if (!Equals(inner, _innerPrimary))
+                {
+                    _innerPrimary = inner;
+                    _primary = new PrimaryKeyEncryptionKey(Decorate(inner.Key), inner.Generation) { ExpiresAt = inner.ExpiresAt };
+                }
+
+                return _primary!;
+            }
+        }
+    }
+
+    public IKeyEncryptionKey GetForDecrypt(string keyId) => Decorate(_inner.GetForDecrypt(keyId));
+
+    /// <summary>Counts a call in; returns its number among calls of the same operation (from 1).</summary>
+    internal long Enter(bool wrap)
+    {
+        Interlocked.Increment(ref _inFlight);
+        return wrap ? Interlocked.Increment(ref _wrapCalls) : Interlocked.Increment(ref _unwrapCalls);
+    }
+
+    internal void Leave() => Interlocked.Decrement(ref _inFlight);
+
+    internal void CountInjectedFailure() => Interlocked.Increment(ref _injectedFailures);
+
+    private FaultInjectingKey Decorate(IKeyEncryptionKey key) => _keys.GetValue(key, k => new FaultInjectingKey(k, this));
+}
