@@ -1,5 +1,7 @@
 using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
+using Grpc.Core;
 using KmsPlugin.Core.Keystore;
 using KmsPlugin.Server.Tests.Support;
 using Xunit.Abstractions;
@@ -9,8 +11,8 @@ namespace KmsPlugin.Server.Tests.Hardening;
 
 /// <summary>
 /// The executable at Trace through every keystore verb, serve, status, KMS v1 and v2 calls, bad
-/// ciphertexts, reloads (good, foreign file, SIGHUP), a wrong passphrase and a group-readable
-/// keystore: no passphrase, root key, data key or plaintext may show in any output, log, metrics
+/// ciphertexts, reloads (good, foreign file, SIGHUP), injected root-key faults (fail, fail every
+/// other call, slow, hang), a wrong passphrase and a group-readable keystore: no passphrase, root key, data key or plaintext may show in any output, log, metrics
 /// page or gRPC error.
 /// </summary>
 public sealed class SecretHygieneTests : IDisposable
@@ -38,7 +40,15 @@ public sealed class SecretHygieneTests : IDisposable
 
         var port = LoopbackPorts.Free();
         var socket = _files.Directory.File("run/kms.sock");
-        await using var plugin = await PluginProcess.StartAsync(socket, null, [.. _files.Args, "--log-level", "Trace", "--health-address", $"127.0.0.1:{port}"]);
+        var faults = _files.Directory.File("faults");
+        await File.WriteAllTextAsync(faults, "");
+
+        // A data key per Encrypt and a one-entry cache: most calls reach the root key, where the faults are injected.
+        await using var plugin = await PluginProcess.StartAsync(socket, null,
+        [
+            .. _files.Args, "--log-level", "Trace", "--health-address", $"127.0.0.1:{port}",
+            "--dek-max-uses", "1", "--dek-cache-size", "1", "--root-key-timeout", "1s", "--diagnostics-faults-file", faults,
+        ]);
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(socket));
 
         _scanner.AddText("status", await PluginProcess.RunCliAsync(null, "status", "--socket", socket));
@@ -56,6 +66,7 @@ public sealed class SecretHygieneTests : IDisposable
         await CliAsync("keystore", "promote", added);
         await WaitForAsync(plugin, async () => (await plugin.V2.StatusAsync(new V2.StatusRequest())).KeyId.StartsWith(added + "@", StringComparison.Ordinal), "the promotion");
         acknowledged.AddRange(await KmsCallSweep.RunAsync(plugin, _scanner));
+        await DriveFaultsAsync(plugin, faults, port, acknowledged);
         await CliAsync("keystore", "retire", firstPrimary);
         await CliAsync("keystore", "enable", firstPrimary);
 
@@ -93,6 +104,52 @@ public sealed class SecretHygieneTests : IDisposable
         Assert.Contains(" dbug: ", plugin.Log);
         _scanner.AssertNoLeaks();
         _output.WriteLine($"{_scanner.SecretCount} secrets checked against {_scanner.TextCount} texts ({plugin.Log.Length} log characters)");
+    }
+
+    /// <summary>Each root-key fault in turn, with calls that reach the root key while it is on, then recovery.</summary>
+    private async Task DriveFaultsAsync(PluginProcess plugin, string faultsFile, int port, List<AcknowledgedCiphertext> acknowledged)
+    {
+        using var http = new HttpClient();
+        foreach (var fault in new[] { "wrap=fail", "unwrap=fail", "all=fail-every:2", "all=slow:50ms", "all=hang" })
+        {
+            var applied = Regex.Count(plugin.Log, "injected root-key faults now");
+            await File.WriteAllTextAsync(faultsFile, fault + "\n");
+            await WaitForAsync(plugin, () => Task.FromResult(Regex.Count(plugin.Log, "injected root-key faults now") > applied), $"fault {fault}");
+
+            var failed = 0;
+            foreach (var v2 in new[] { false, true, false, true })
+            {
+                var plaintext = $"canary-under-{fault}-{Guid.NewGuid():N}";
+                _scanner.AddSecret("plaintext sent under a fault", plaintext);
+                failed += await FailsAsync(async () => acknowledged.Add(await AcknowledgedCiphertext.EncryptAsync(plugin, v2, Encoding.ASCII.GetBytes(plaintext))));
+            }
+
+            foreach (var item in acknowledged.Take(4).ToList())
+            {
+                failed += await FailsAsync(async () => Assert.Equal(item.Plaintext, await item.DecryptAsync(plugin)));
+            }
+
+            Assert.True(fault.Contains("slow", StringComparison.Ordinal) ? failed == 0 : failed > 0, $"{fault}: {failed} of 8 calls failed\n{plugin.Log}");
+            var healthz = await http.GetAsync($"http://127.0.0.1:{port}/healthz");
+            _scanner.AddText($"/healthz under {fault}", await healthz.Content.ReadAsStringAsync());
+        }
+
+        await File.WriteAllTextAsync(faultsFile, "all=off\n");
+        await WaitForAsync(plugin, async () => await FailsAsync(() => acknowledged[0].DecryptAsync(plugin)) == 0, "recovery from the faults");
+    }
+
+    private async Task<int> FailsAsync(Func<Task> call)
+    {
+        try
+        {
+            await call();
+            return 0;
+        }
+        catch (RpcException error)
+        {
+            _scanner.AddText($"gRPC error {error.StatusCode} under a fault", $"{error.Status.Detail} {error.Message}");
+            return 1;
+        }
     }
 
     private void AddRootAndDataKeys(List<AcknowledgedCiphertext> acknowledged)
