@@ -7,7 +7,7 @@ namespace KmsPlugin.Server.Cli;
 /// </summary>
 internal static class SecretArguments
 {
-    private static readonly string[] Refused = ["--passphrase", "--pin", "--so-pin", "--password"];
+    private static readonly string[] Refused = ["--passphrase", "--pin", "--pkcs11-pin", "--so-pin", "--password"];
 
     /// <summary>Null when no argument is a secret flag; else a message that names the flag, never its value.</summary>
     public static string? Refusal(IEnumerable<string> arguments)

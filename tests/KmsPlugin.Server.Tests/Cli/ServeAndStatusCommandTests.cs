@@ -67,6 +67,7 @@ public sealed class ServeAndStatusCommandTests : IDisposable
         string[][] attempts =
         [
             ["serve", "--dev", "--socket", _dir.File("x.sock"), "--passphrase", secret],
+            ["serve", "--socket", _dir.File("x.sock"), "--provider", "pkcs11", "--pkcs11-pin", secret],
             ["serve", "--socket", _dir.File("x.sock"), "--provider", "pkcs11", "--pin", secret],
             ["keystore", "init", "--keystore", _dir.File("ks.json"), $"--passphrase={secret}"],
             ["pkcs11", "list", "--module", "/nonexistent.so", "--token", "t", "--PIN", secret],
