@@ -5,7 +5,16 @@ namespace KmsPlugin.Server;
 
 internal static class Program
 {
-    public static Task<int> Main(string[] args) => BuildCommandLine().Parse(args).InvokeAsync();
+    public static Task<int> Main(string[] args)
+    {
+        if (SecretArguments.Refusal(args) is { } refusal)
+        {
+            Console.Error.WriteLine(refusal);
+            return Task.FromResult(2);
+        }
+
+        return BuildCommandLine().Parse(args).InvokeAsync();
+    }
 
     public static RootCommand BuildCommandLine() => new("kms-plugin: Kubernetes KMS encryption provider with root keys you control")
     {

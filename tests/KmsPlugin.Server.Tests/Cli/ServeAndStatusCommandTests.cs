@@ -61,12 +61,27 @@ public sealed class ServeAndStatusCommandTests : IDisposable
     }
 
     [Fact]
-    public async Task Secrets_are_never_accepted_on_the_command_line()
+    public async Task Secrets_are_never_accepted_on_the_command_line_nor_echoed_back()
     {
-        var result = await PluginProcess.RunCliAsync(null, "serve", "--dev", "--socket", _dir.File("x.sock"), "--passphrase", "hunter2");
+        const string secret = "hunter2-on-argv";
+        string[][] attempts =
+        [
+            ["serve", "--dev", "--socket", _dir.File("x.sock"), "--passphrase", secret],
+            ["serve", "--socket", _dir.File("x.sock"), "--provider", "pkcs11", "--pkcs11-pin", secret],
+            ["serve", "--socket", _dir.File("x.sock"), "--provider", "pkcs11", "--pin", secret],
+            ["keystore", "init", "--keystore", _dir.File("ks.json"), $"--passphrase={secret}"],
+            ["pkcs11", "list", "--module", "/nonexistent.so", "--token", "t", "--PIN", secret],
+        ];
+        foreach (var attempt in attempts)
+        {
+            var refused = await PluginProcess.RunCliAsync(null, attempt);
+            Assert.True(refused.ExitCode == 2, refused.ToString());
+            Assert.Contains("secrets never go on the command line", refused.Error);
+            Assert.DoesNotContain(secret, refused.Output + refused.Error);
+        }
 
-        Assert.NotEqual(0, result.ExitCode);
         Assert.False(PluginProcess.Connectable(_dir.File("x.sock")));
+        Assert.False(File.Exists(_dir.File("ks.json")));
         var help = await PluginProcess.RunCliAsync(null, "serve", "--help");
         Assert.DoesNotContain("--passphrase ", help.Output);
         Assert.Contains("KMS_PLUGIN_PASSPHRASE_FILE", help.Output);

@@ -1,3 +1,5 @@
+using KmsPlugin.Core.Keystore;
+
 namespace KmsPlugin.Server.Tests.Support;
 
 /// <summary>A keystore path and a 0600 passphrase file in a temp directory, as an operator sets them up.</summary>
@@ -30,6 +32,13 @@ internal sealed class KeystoreFiles : IDisposable
         Assert.True(result.ExitCode == 0, result.ToString());
         return result;
     }
+
+    /// <summary>
+    /// Creates the keystore in-process at OWASP's minimum Argon2id cost, which the executable accepts
+    /// (`keystore init` always takes the default), for tests that load the file hundreds of times.
+    /// </summary>
+    public void InitAtMinimumCost() =>
+        Core.Keystore.Keystore.Create(Keystore, System.Text.Encoding.UTF8.GetBytes(Passphrase), new KeystoreOptions { Kdf = KeystoreKdfParameters.Minimum }).Dispose();
 
     public void Dispose() => Directory.Dispose();
 }
