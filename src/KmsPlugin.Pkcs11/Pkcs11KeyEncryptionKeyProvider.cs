@@ -28,7 +28,7 @@ namespace KmsPlugin.Pkcs11;
 /// (at most once a second) as soon as the token is back.
 /// </para>
 /// </summary>
-internal sealed class Pkcs11KeyEncryptionKeyProvider : IKeyEncryptionKeyProvider, IDisposable
+internal sealed class Pkcs11KeyEncryptionKeyProvider : IKeyEncryptionKeyProvider, IKeyEncryptionKeyCatalog, IDisposable
 {
     public const string ProviderName = "pkcs11";
 
@@ -38,8 +38,10 @@ internal sealed class Pkcs11KeyEncryptionKeyProvider : IKeyEncryptionKeyProvider
     private readonly Pkcs11SessionPool pool;
     private readonly Pkcs11KeyEncryptionKey primaryKey;
     private readonly Dictionary<string, Pkcs11KeyEncryptionKey> keysById = new(StringComparer.Ordinal);
+    private readonly List<Pkcs11KeyEncryptionKey> keysInOrder = [];
     private readonly object connectGate = new();
     private volatile PrimaryKeyEncryptionKey? primary;
+    private volatile IReadOnlyList<KeyEncryptionKeyDescription>? descriptions;
     private KmsException? failure;
     private long failedAt;
 
@@ -49,10 +51,12 @@ internal sealed class Pkcs11KeyEncryptionKeyProvider : IKeyEncryptionKeyProvider
         this.pool = pool;
         primaryKey = new Pkcs11KeyEncryptionKey(options.PrimaryKeyLabel, pool);
         keysById.Add(primaryKey.Id, primaryKey);
+        keysInOrder.Add(primaryKey);
         foreach (var label in options.DecryptKeyLabels.Distinct(StringComparer.Ordinal))
         {
             var key = new Pkcs11KeyEncryptionKey(label, pool);
             keysById.Add(key.Id, key);
+            keysInOrder.Add(key);
         }
     }
 
@@ -62,6 +66,17 @@ internal sealed class Pkcs11KeyEncryptionKeyProvider : IKeyEncryptionKeyProvider
     public KmsException? Failure => Volatile.Read(ref failure);
 
     public PrimaryKeyEncryptionKey Primary => primary ?? Reconnect();
+
+    /// <summary>The keys as of the last connection, with check values computed inside the token then.</summary>
+    public IReadOnlyList<KeyEncryptionKeyDescription> DescribeKeys()
+    {
+        if (primary is null)
+        {
+            Reconnect();
+        }
+
+        return descriptions!;
+    }
 
     public IKeyEncryptionKey GetForDecrypt(string keyId)
     {
@@ -143,9 +158,10 @@ internal sealed class Pkcs11KeyEncryptionKeyProvider : IKeyEncryptionKeyProvider
 
             try
             {
-                var generation = pool.Run("connect", Check);
+                var (generation, keys) = pool.Run("connect", Check);
                 var result = new PrimaryKeyEncryptionKey(primaryKey, generation);
                 Volatile.Write(ref failure, null);
+                descriptions = keys;
                 primary = result;
                 return result;
             }
@@ -162,8 +178,9 @@ internal sealed class Pkcs11KeyEncryptionKeyProvider : IKeyEncryptionKeyProvider
         }
     }
 
-    // Mechanism, keys with their attributes, promotion record. Returns the primary's generation.
-    private long Check(Pkcs11PooledSession session)
+    // Mechanism, keys with their attributes, promotion record. Returns the primary's generation and
+    // the keys with their check values.
+    private (long Generation, IReadOnlyList<KeyEncryptionKeyDescription> Keys) Check(Pkcs11PooledSession session)
     {
         if (!session.Slot.GetMechanismList().Contains(CKM.CKM_AES_GCM))
         {
@@ -185,6 +202,20 @@ internal sealed class Pkcs11KeyEncryptionKeyProvider : IKeyEncryptionKeyProvider
             }
         }
 
+        var generation = Generation(session);
+        var keys = keysInOrder.Select(key => new KeyEncryptionKeyDescription(
+                key.Id,
+                ReferenceEquals(key, primaryKey) ? KeyState.Primary : KeyState.DecryptOnly,
+                key.ComputeCheckValue(session))
+            {
+                Generation = ReferenceEquals(key, primaryKey) ? generation : null,
+            })
+            .ToArray();
+        return (generation, keys);
+    }
+
+    private long Generation(Pkcs11PooledSession session)
+    {
         var record = Pkcs11PromotionRecord.Read(session.Session, options.TokenLabel);
         if (record is null || record.Count == 0)
         {

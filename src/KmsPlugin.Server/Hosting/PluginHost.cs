@@ -119,6 +119,7 @@ internal sealed partial class PluginHost : IAsyncDisposable
         HealthEndpoints.Map(app, app.Services.GetRequiredService<PluginMetrics>());
         app.MapGrpcService<KeyManagementServiceV1>();
         app.MapGrpcService<KeyManagementServiceV2>();
+        app.MapGrpcService<RootKeyService>();
 
         // The first answer to Status must already be a real one.
         await app.Services.GetRequiredService<RootKeyHealthProbe>().CheckNowAsync(cancellationToken).ConfigureAwait(false);
