@@ -98,29 +98,9 @@ func helmFuncs(root *template.Template) template.FuncMap {
 		}
 		return strings.TrimSuffix(string(data), "\n")
 	}
-	funcs["fromYaml"] = func(s string) map[string]interface{} {
-		m := map[string]interface{}{}
-		if err := yaml.Unmarshal([]byte(s), &m); err != nil {
-			m["Error"] = err.Error()
-		}
-		return m
-	}
 	funcs["include"] = func(name string, data interface{}) (string, error) {
 		var buf bytes.Buffer
 		err := root.ExecuteTemplate(&buf, name, data)
-		return buf.String(), err
-	}
-	funcs["tpl"] = func(text string, data interface{}) (string, error) {
-		t, err := root.Clone()
-		if err != nil {
-			return "", err
-		}
-		t, err = t.New("tpl").Parse(text)
-		if err != nil {
-			return "", err
-		}
-		var buf bytes.Buffer
-		err = t.Execute(&buf, data)
 		return buf.String(), err
 	}
 	funcs["required"] = func(message string, value interface{}) (interface{}, error) {
