@@ -9,6 +9,9 @@ namespace KmsPlugin.Server.Tests.Cli;
 /// </summary>
 public sealed class RootKeyStatusTests : IDisposable
 {
+    // status's per-call deadline (default 3s) is kube-apiserver's; a shared, loaded test machine needs more.
+    private static readonly string[] Timeout = ["--timeout", "30s"];
+
     private readonly TempDirectory _dir = new();
 
     public void Dispose() => _dir.Dispose();
@@ -50,9 +53,9 @@ public sealed class RootKeyStatusTests : IDisposable
         var socket = _dir.File("text.sock");
         await using var plugin = await PluginProcess.StartAsync(socket, null, keystore.Args);
 
-        var json = JsonDocument.Parse((await PluginProcess.RunCliAsync(null, "status", "--socket", socket, "--json")).Output).RootElement;
+        var json = JsonDocument.Parse((await PluginProcess.RunCliAsync(null, ["status", "--socket", socket, "--json", .. Timeout])).Output).RootElement;
         var key = Keys(json).Single();
-        var text = await PluginProcess.RunCliAsync(null, "status", "--socket", socket);
+        var text = await PluginProcess.RunCliAsync(null, ["status", "--socket", socket, .. Timeout]);
 
         Assert.True(text.ExitCode == 0, text.ToString());
         Assert.Contains("root keys (software):", text.Output);
@@ -64,7 +67,7 @@ public sealed class RootKeyStatusTests : IDisposable
     {
         var socket = _dir.File(socketName);
         await using var plugin = await PluginProcess.StartAsync(socket, null, keystore.Args);
-        var status = await PluginProcess.RunCliAsync(null, "status", "--socket", socket, "--json");
+        var status = await PluginProcess.RunCliAsync(null, ["status", "--socket", socket, "--json", .. Timeout]);
         Assert.True(status.ExitCode == 0, status + plugin.Log);
 
         // stdout is exactly one JSON document; the human-readable steps are left out.
