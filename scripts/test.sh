@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs what the tests need (Debian packages for the kube-apiserver-like Go client, a real etcd,
-# and SoftHSM for the PKCS#11 provider; each test run makes its own tokens under a temp
-# SOFTHSM2_CONF), builds that client, then runs every test. Used by developers and by CI (.ci/run) alike.
+# SoftHSM for the PKCS#11 provider — each test run makes its own tokens under a temp
+# SOFTHSM2_CONF — and sprig for the Helm chart renderer), builds that client and the renderer, then
+# runs every test. Used by developers and by CI (.ci/run) alike.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(golang-go golang-google-grpc-dev golang-github-golang-protobuf-1-5-dev
           protoc-gen-go protoc-gen-go-grpc protobuf-compiler
-          etcd-server etcd-client softhsm2)
+          etcd-server etcd-client softhsm2
+          golang-github-masterminds-sprig-dev golang-k8s-sigs-yaml-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -27,6 +29,10 @@ fi
 echo "==> building the Go client that dials like kube-apiserver"
 scripts/build-go-client.sh .build/bin/kms-goclient
 export KMS_PLUGIN_GO_CLIENT="$PWD/.build/bin/kms-goclient"
+
+echo "==> building the chart renderer (the tests' stand-in for helm template)"
+scripts/build-chart-renderer.sh .build/bin/chart-render
+export KMS_PLUGIN_CHART_RENDERER="$PWD/.build/bin/chart-render"
 
 echo "==> dotnet test"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1

@@ -28,6 +28,27 @@ internal sealed class Pkcs11KeyEncryptionKey : IKeyEncryptionKey
 
     public string Label { get; }
 
+    /// <summary>
+    /// The <see cref="KeyCheckValue"/>, computed inside the token with C_Encrypt (CKM_AES_GCM, the
+    /// fixed nonce, the label as AAD, nothing to encrypt): the keys <c>pkcs11 keygen</c> makes may
+    /// encrypt and decrypt but not sign, so CKM_AES_CMAC is not available to them.
+    /// </summary>
+    public string ComputeCheckValue(Pkcs11PooledSession session)
+    {
+        var key = session.FindAesKey(Label);
+        var factories = session.Session.Factories;
+        using var parameters = factories.MechanismParamsFactory.CreateCkGcmParams(KeyCheckValue.Nonce.ToArray(), IvSize * 8, KeyCheckValue.Label.ToArray(), TagSize * 8);
+        using var mechanism = factories.MechanismFactory.Create(CKM.CKM_AES_GCM, parameters);
+        var tag = session.Session.Encrypt(mechanism, key, []);
+        if (tag.Length != TagSize)
+        {
+            throw new KmsException(KmsErrorKind.ProviderUnavailable,
+                $"PKCS#11 C_Encrypt on token \"{pool.TokenLabel}\" returned {tag.Length} bytes for the key check value; expected {TagSize}");
+        }
+
+        return KeyCheckValue.FromTag(tag);
+    }
+
     public async ValueTask<byte[]> WrapAsync(ReadOnlyMemory<byte> dataKey, ReadOnlyMemory<byte> context, CancellationToken cancellationToken)
     {
         var plain = dataKey.ToArray();

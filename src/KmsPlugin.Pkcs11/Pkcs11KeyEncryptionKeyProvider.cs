@@ -28,7 +28,7 @@ namespace KmsPlugin.Pkcs11;
 /// (at most once a second) as soon as the token is back.
 /// </para>
 /// </summary>
-internal sealed class Pkcs11KeyEncryptionKeyProvider : IKeyEncryptionKeyProvider, IDisposable
+internal sealed class Pkcs11KeyEncryptionKeyProvider : IKeyEncryptionKeyProvider, IKeyEncryptionKeyCatalog, IDisposable
 {
     public const string ProviderName = "pkcs11";
 
@@ -39,6 +39,7 @@ internal sealed class Pkcs11KeyEncryptionKeyProvider : IKeyEncryptionKeyProvider
     private readonly object connectGate = new();
     private volatile KeySet keys;
     private volatile PrimaryKeyEncryptionKey? primary;
+    private volatile IReadOnlyList<KeyEncryptionKeyDescription>? descriptions;
     private KmsException? failure;
     private long failedAt;
 
@@ -55,6 +56,17 @@ internal sealed class Pkcs11KeyEncryptionKeyProvider : IKeyEncryptionKeyProvider
     public KmsException? Failure => Volatile.Read(ref failure);
 
     public PrimaryKeyEncryptionKey Primary => primary ?? Reconnect();
+
+    /// <summary>The keys as of the last connection or reload, with check values computed inside the token then.</summary>
+    public IReadOnlyList<KeyEncryptionKeyDescription> DescribeKeys()
+    {
+        if (primary is null)
+        {
+            Reconnect();
+        }
+
+        return descriptions!;
+    }
 
     public IKeyEncryptionKey GetForDecrypt(string keyId)
     {
@@ -134,9 +146,10 @@ internal sealed class Pkcs11KeyEncryptionKeyProvider : IKeyEncryptionKeyProvider
         lock (connectGate)
         {
             var set = KeySet.Build(primaryLabel!, decryptLabels, pool, keys);
-            var generation = pool.Run("reload", session => Check(session, set));
+            var (generation, described) = pool.Run("reload", session => Check(session, set));
             var next = new PrimaryKeyEncryptionKey(set.PrimaryKey, generation);
             keys = set;
+            descriptions = described;
             if (next != primary)
             {
                 primary = next;
@@ -178,9 +191,10 @@ internal sealed class Pkcs11KeyEncryptionKeyProvider : IKeyEncryptionKeyProvider
             try
             {
                 var set = keys;
-                var generation = pool.Run("connect", session => Check(session, set));
+                var (generation, described) = pool.Run("connect", session => Check(session, set));
                 var result = new PrimaryKeyEncryptionKey(set.PrimaryKey, generation);
                 Volatile.Write(ref failure, null);
+                descriptions = described;
                 primary = result;
                 return result;
             }
@@ -197,8 +211,9 @@ internal sealed class Pkcs11KeyEncryptionKeyProvider : IKeyEncryptionKeyProvider
         }
     }
 
-    // Mechanism, keys with their attributes, promotion record. Returns the primary's generation.
-    private long Check(Pkcs11PooledSession session, KeySet set)
+    // Mechanism, keys with their attributes, promotion record. Returns the primary's generation and
+    // the keys with their check values.
+    private (long Generation, IReadOnlyList<KeyEncryptionKeyDescription> Keys) Check(Pkcs11PooledSession session, KeySet set)
     {
         if (!session.Slot.GetMechanismList().Contains(CKM.CKM_AES_GCM))
         {
@@ -220,13 +235,26 @@ internal sealed class Pkcs11KeyEncryptionKeyProvider : IKeyEncryptionKeyProvider
             }
         }
 
+        var generation = Generation(session, set.PrimaryKey.Label);
+        var described = set.ById.Values.Select(key => new KeyEncryptionKeyDescription(
+                key.Id,
+                ReferenceEquals(key, set.PrimaryKey) ? KeyState.Primary : KeyState.DecryptOnly,
+                key.ComputeCheckValue(session))
+            {
+                Generation = ReferenceEquals(key, set.PrimaryKey) ? generation : null,
+            })
+            .ToArray();
+        return (generation, described);
+    }
+
+    private long Generation(Pkcs11PooledSession session, string primaryLabel)
+    {
         var record = Pkcs11PromotionRecord.Read(session.Session, options.TokenLabel);
         if (record is null || record.Count == 0)
         {
             return 1;
         }
 
-        var primaryLabel = set.PrimaryKey.Label;
         if (record[^1] != primaryLabel)
         {
             throw Pkcs11Errors.Configuration(new KmsException(KmsErrorKind.ProviderUnavailable,
@@ -249,6 +277,7 @@ internal sealed class Pkcs11KeyEncryptionKeyProvider : IKeyEncryptionKeyProvider
                 byId[id] = previous?.ById.GetValueOrDefault(id) ?? new Pkcs11KeyEncryptionKey(label, pool);
             }
 
+            // Insertion order (primary first, then decrypt-only keys as configured) is the listing order.
             return new KeySet(byId[Pkcs11KeyLabel.ToKeyId(primaryLabel)], byId);
         }
     }

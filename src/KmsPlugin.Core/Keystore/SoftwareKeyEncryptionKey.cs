@@ -33,9 +33,13 @@ internal sealed class SoftwareKeyEncryptionKey : IKeyEncryptionKey, IDisposable
         Id = id;
         material = GC.AllocateArray<byte>(KeySize, pinned: true);
         keyMaterial.CopyTo(material);
+        CheckValue = KeyCheckValue.Compute(material);
     }
 
     public string Id { get; }
+
+    /// <summary>The <see cref="KeyCheckValue"/>, computed once here.</summary>
+    public string CheckValue { get; }
 
     public ValueTask<byte[]> WrapAsync(ReadOnlyMemory<byte> dataKey, ReadOnlyMemory<byte> context, CancellationToken cancellationToken)
     {

@@ -8,7 +8,7 @@ namespace KmsPlugin.Core.Keystore;
 /// every usable key into its own <see cref="SoftwareKeyEncryptionKey"/> instances, so the keystore can
 /// be disposed right after construction. <see cref="Reload"/> swaps in a newly loaded ring atomically.
 /// </summary>
-internal sealed class SoftwareKeyEncryptionKeyProvider : IKeyEncryptionKeyProvider, IDisposable
+internal sealed class SoftwareKeyEncryptionKeyProvider : IKeyEncryptionKeyProvider, IKeyEncryptionKeyCatalog, IDisposable
 {
     public const string ProviderName = "software";
 
@@ -56,6 +56,8 @@ internal sealed class SoftwareKeyEncryptionKeyProvider : IKeyEncryptionKeyProvid
 
     /// <summary>The ring as last loaded, without material (for status output and logs).</summary>
     public IReadOnlyList<KeystoreKeyInfo> Keys => current.Infos;
+
+    public IReadOnlyList<KeyEncryptionKeyDescription> DescribeKeys() => current.Descriptions;
 
     /// <summary>Primary or decrypt-only keys, expired or not: data wrapped before the expiry stays readable.</summary>
     public IKeyEncryptionKey GetForDecrypt(string keyId)
@@ -106,7 +108,8 @@ internal sealed class SoftwareKeyEncryptionKeyProvider : IKeyEncryptionKeyProvid
         }
     }
 
-    private sealed record Slot(KeystoreKeyInfo Info, SoftwareKeyEncryptionKey? Key);
+    // Disabled keys have no key instance; their check value is computed from the ring's material.
+    private sealed record Slot(KeystoreKeyInfo Info, SoftwareKeyEncryptionKey? Key, string CheckValue);
 
     private sealed class Snapshot
     {
@@ -117,6 +120,11 @@ internal sealed class SoftwareKeyEncryptionKeyProvider : IKeyEncryptionKeyProvid
             var primary = new PrimaryKeyEncryptionKey(byId[primaryInfo.Id].Key!, generation) { ExpiresAt = primaryInfo.ExpiresAt };
             PrimaryKey = primary == previous?.PrimaryKey ? previous.PrimaryKey : primary;
             Infos = infos;
+            Descriptions = infos.Select(info => new KeyEncryptionKeyDescription(info.Id, info.State, byId[info.Id].CheckValue)
+            {
+                Generation = info.State == KeyState.Primary ? generation : null,
+                ExpiresAt = info.ExpiresAt,
+            }).ToArray();
         }
 
         public Dictionary<string, Slot> ById { get; }
@@ -126,6 +134,8 @@ internal sealed class SoftwareKeyEncryptionKeyProvider : IKeyEncryptionKeyProvid
         public PrimaryKeyEncryptionKey PrimaryKey { get; }
 
         public IReadOnlyList<KeystoreKeyInfo> Infos { get; }
+
+        public IReadOnlyList<KeyEncryptionKeyDescription> Descriptions { get; }
 
         public static Snapshot Build(KeyRing ring, Snapshot? previous)
         {
@@ -151,7 +161,7 @@ internal sealed class SoftwareKeyEncryptionKeyProvider : IKeyEncryptionKeyProvid
                         }
                     }
 
-                    byId.Add(entry.Id, new Slot(entry.Info, key));
+                    byId.Add(entry.Id, new Slot(entry.Info, key, key?.CheckValue ?? KeyCheckValue.Compute(entry.Material)));
                 }
 
                 return new Snapshot(byId, ring.Primary.Info, ring.Generation, ring.Describe(), previous);

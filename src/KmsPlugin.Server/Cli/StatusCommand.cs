@@ -12,7 +12,9 @@ namespace KmsPlugin.Server.Cli;
 /// <summary>
 /// What kube-apiserver's health checks do. v1: Version, then Encrypt("ping") and Decrypt of the
 /// result. v2: Status (healthz "ok", version "v2", a valid key_id), then an Encrypt whose key_id
-/// must equal Status's, and its Decrypt. Exit code 0 only when every step answers as it should.
+/// must equal Status's, and its Decrypt. Then the root keys with their key check values (the plugin's
+/// own RootKeyService), so the output of two nodes can be compared. Exit code 0 only when every step
+/// answers as it should.
 /// </summary>
 internal static class StatusCommand
 {
@@ -30,10 +32,15 @@ internal static class StatusCommand
             DefaultValueFactory = _ => "both",
         };
         api.AcceptOnlyFromAmong("v1", "v2", "both");
-        var command = new Command("status", "Check a running plugin over its socket the way kube-apiserver's health checks do") { socket, timeout, api };
+        var json = new Option<bool>("--json")
+        {
+            Description = "Print one JSON document (healthy, provider, root keys with their key check values); problems still go to stderr",
+        };
+        var command = new Command("status", "Check a running plugin over its socket the way kube-apiserver's health checks do, and list its root keys") { socket, timeout, api, json };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var output = parse.InvocationConfiguration.Output;
+            var asJson = parse.GetValue(json);
+            var output = asJson ? TextWriter.Null : parse.InvocationConfiguration.Output;
             var error = parse.InvocationConfiguration.Error;
             if (!DurationText.TryParse(parse.GetValue(timeout)!, out var deadline) || deadline <= TimeSpan.Zero)
             {
@@ -52,6 +59,21 @@ internal static class StatusCommand
             if (which is "v2" or "both")
             {
                 status |= await CheckV2Async(channel, deadline, output, error, cancellationToken);
+            }
+
+            var listing = await RootKeyReport.FetchAsync(channel, deadline, error, cancellationToken);
+            if (listing is null)
+            {
+                status = 1;
+            }
+            else
+            {
+                await RootKeyReport.WriteTextAsync(output, listing);
+            }
+
+            if (asJson)
+            {
+                await parse.InvocationConfiguration.Output.WriteLineAsync(RootKeyReport.ToJson(status == 0, listing));
             }
 
             await output.WriteLineAsync(status == 0 ? "healthy" : "unhealthy");

@@ -141,6 +141,7 @@ internal sealed partial class PluginHost : IAsyncDisposable
         HealthEndpoints.Map(app, app.Services.GetRequiredService<PluginMetrics>());
         app.MapGrpcService<KeyManagementServiceV1>();
         app.MapGrpcService<KeyManagementServiceV2>();
+        app.MapGrpcService<RootKeyService>();
 
         // Faults apply from the first call, the health probe's included.
         app.Services.GetService<RootKeyFaultsFile>()?.Refresh();

@@ -46,10 +46,15 @@ internal sealed class MetricsInterceptor : Interceptor
         }
     }
 
-    /// <summary>"/v1beta1.KeyManagementService/Encrypt" → ("v1", "Encrypt"); the binder only admits our six methods.</summary>
+    /// <summary>
+    /// "/v1beta1.KeyManagementService/Encrypt" → ("v1", "Encrypt"), "/kmsplugin.v1.RootKeyService/ListRootKeys"
+    /// → ("plugin", "ListRootKeys"); only the methods we bind ever get here.
+    /// </summary>
     private static (string Api, string Operation) Split(string method)
     {
-        var api = method.StartsWith("/v2.", StringComparison.Ordinal) ? "v2" : "v1";
+        var api = method.StartsWith("/v2.", StringComparison.Ordinal) ? "v2"
+            : method.StartsWith("/kmsplugin.", StringComparison.Ordinal) ? "plugin"
+            : "v1";
         return (api, method[(method.LastIndexOf('/') + 1)..]);
     }
 }

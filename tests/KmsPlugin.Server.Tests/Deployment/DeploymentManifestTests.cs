@@ -17,33 +17,15 @@ public sealed partial class DeploymentManifestTests
     public async Task The_static_pod_uses_only_flags_that_serve_accepts_and_its_parts_agree()
     {
         var pod = Load("charts/examples/kms-plugin-static-pod.yaml");
-        var container = (YamlMappingNode)((YamlSequenceNode)pod["spec"]["containers"]).Single();
-        var args = ((YamlSequenceNode)container["args"]).Select(a => a.ToString()).ToList();
-        Assert.Equal("serve", args[0]);
-        var flags = args.Skip(1).Select(a => a.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
+        var container = PluginContainerRules.PluginContainer(pod);
+        var flags = await PluginContainerRules.ServeFlagsAsync(container);
+        PluginContainerRules.ProbesUseTheHealthPort(container, flags);
+        PluginContainerRules.IsHardened(pod, container);
+        PluginContainerRules.SharesTheSocketDirectory(pod, container, flags);
 
-        var help = await PluginProcess.RunCliAsync(null, "serve", "--help");
-        foreach (var flag in flags.Keys)
-        {
-            Assert.Contains($"  {flag} ", help.Output);
-        }
-
-        var socketDir = Path.GetDirectoryName(flags["--socket"]);
-        Assert.Contains(Mounts(container), m => m.Path == socketDir && !m.ReadOnly);
-        Assert.Contains(Mounts(container), m => m.Path == Path.GetDirectoryName(flags["--keystore"]) && m.ReadOnly);
+        var mounts = PluginContainerRules.Mounts(container);
+        Assert.Contains(mounts, m => m.Path == Path.GetDirectoryName(flags["--keystore"]) && m.ReadOnly);
         Assert.Equal(Path.GetDirectoryName(flags["--keystore"]), Path.GetDirectoryName(flags["--passphrase-file"]));
-
-        var port = flags["--health-address"].Split(':')[1];
-        foreach (var (probe, path) in new[] { ("livenessProbe", "/livez"), ("readinessProbe", "/readyz"), ("startupProbe", "/livez") })
-        {
-            var httpGet = container[probe]["httpGet"];
-            Assert.Equal(port, httpGet["port"].ToString());
-            Assert.Equal(path, httpGet["path"].ToString());
-        }
-
-        Assert.Equal("system-node-critical", pod["spec"]["priorityClassName"].ToString());
-        Assert.Equal("ALL", ((YamlSequenceNode)container["securityContext"]["capabilities"]["drop"]).Single().ToString());
-        Assert.Equal("true", container["securityContext"]["readOnlyRootFilesystem"].ToString());
 
         foreach (var example in new[] { "encryption-config-v1.yaml", "encryption-config-v2.yaml" })
         {
@@ -81,11 +63,6 @@ public sealed partial class DeploymentManifestTests
         stream.Load(reader);
         return (YamlMappingNode)stream.Documents.Single().RootNode;
     }
-
-    private static List<(string Path, bool ReadOnly)> Mounts(YamlMappingNode container) =>
-        ((YamlSequenceNode)container["volumeMounts"]).Cast<YamlMappingNode>()
-            .Select(m => (m["mountPath"].ToString(), m.Children.TryGetValue(new YamlScalarNode("readOnly"), out var ro) && ro.ToString() == "true"))
-            .ToList();
 
     // COPY lines from the build context (not --from=…): everything but the last word is a source.
     [GeneratedRegex(@"(?m)^COPY (?!--from)(?<sources>(\S+ )+)\S+$")]

@@ -38,6 +38,23 @@ public sealed class Pkcs11PluginTests
     }
 
     [Fact]
+    public async Task The_root_key_service_lists_the_token_keys_with_check_values_computed_in_the_token()
+    {
+        var token = SoftHsm.CreateToken().WithKeys(true, "root", "old");
+        using var provider = Pkcs11KeyEncryptionKeyProvider.Open(token.Options("root", "old"));
+        await using var plugin = await RunningPlugin.StartAsync(provider);
+
+        var listing = await new Protocol.Plugin.V1.RootKeyService.RootKeyServiceClient(plugin.Channel).ListRootKeysAsync(new Protocol.Plugin.V1.ListRootKeysRequest());
+
+        Assert.Equal("pkcs11", listing.Provider);
+        Assert.Equal(
+            provider.DescribeKeys().Select(k => (k.Id, k.CheckValue, k.Generation ?? 0)),
+            listing.RootKeys.Select(k => (k.Id, k.KeyCheckValue, k.Generation)));
+        Assert.Equal([Protocol.Plugin.V1.RootKeyRole.Primary, Protocol.Plugin.V1.RootKeyRole.DecryptOnly], listing.RootKeys.Select(k => k.Role));
+        Assert.All(listing.RootKeys, k => Assert.Null(k.ExpiresAt));
+    }
+
+    [Fact]
     public async Task Sixteen_callers_times_2000_decrypts_that_all_miss_the_data_key_cache()
     {
         const int Callers = 16;
