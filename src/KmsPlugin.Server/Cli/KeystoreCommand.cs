@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Security.Cryptography;
-using System.Text.Json;
+using System.Text.Json.Nodes;
 using KmsPlugin.Core.Errors;
 using KmsPlugin.Core.Keystore;
 
@@ -127,13 +127,14 @@ internal static class KeystoreCommand
     {
         if (json)
         {
-            output.WriteLine(JsonSerializer.Serialize(keys.Select(k => new
+            // JSON nodes rather than reflection over anonymous types, so the NativeAOT build can print it.
+            output.WriteLine(new JsonArray([.. keys.Select(k => new JsonObject
             {
-                id = k.Id,
-                state = StateName(k.State),
-                created = k.CreatedAt.ToString("O", CultureInfo.InvariantCulture),
-                expires = k.ExpiresAt?.ToString("O", CultureInfo.InvariantCulture),
-            })));
+                ["id"] = k.Id,
+                ["state"] = StateName(k.State),
+                ["created"] = k.CreatedAt.ToString("O", CultureInfo.InvariantCulture),
+                ["expires"] = k.ExpiresAt?.ToString("O", CultureInfo.InvariantCulture),
+            })]).ToJsonString());
             return;
         }
 

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Security.Cryptography;
-using System.Text.Json;
+using System.Text.Json.Nodes;
 using KmsPlugin.Core.Errors;
 using KmsPlugin.Pkcs11;
 
@@ -15,6 +15,18 @@ internal static class Pkcs11Command
     public static Command Create()
     {
         var command = new Command("pkcs11", "Manage root keys (KEKs) on a PKCS#11 token (HSM)");
+        if (!Pkcs11Support.IsSupported)
+        {
+            // `pkcs11 list --module …` must reach the explanation, not a parse error.
+            command.TreatUnmatchedTokensAsErrors = false;
+            command.SetAction(async (parse, _) =>
+            {
+                await parse.InvocationConfiguration.Error.WriteLineAsync($"kms-plugin pkcs11: {Pkcs11Support.Unavailable}");
+                return 2;
+            });
+            return command;
+        }
+
         command.Subcommands.Add(Keygen());
         command.Subcommands.Add(Promote());
         command.Subcommands.Add(List());
@@ -101,21 +113,22 @@ internal static class Pkcs11Command
 
             if (parse.GetValue(json))
             {
-                output.WriteLine(JsonSerializer.Serialize(new
+                // JSON nodes rather than reflection over anonymous types, so the NativeAOT build can print it.
+                output.WriteLine(new JsonObject
                 {
-                    tokens = tokens.Select(t => new { slot = t.SlotId, label = t.Label, serial = t.SerialNumber, manufacturer = t.Manufacturer, model = t.Model }),
-                    keys = keys?.Select(k => new
+                    ["tokens"] = new JsonArray([.. tokens.Select(t => new JsonObject { ["slot"] = t.SlotId, ["label"] = t.Label, ["serial"] = t.SerialNumber, ["manufacturer"] = t.Manufacturer, ["model"] = t.Model })]),
+                    ["keys"] = keys is null ? null : new JsonArray([.. keys.Select(k => new JsonObject
                     {
-                        label = k.Label,
-                        id = k.IdHex,
-                        rootKeyId = Pkcs11KeyLabel.IsValid(k.Label) ? Pkcs11KeyLabel.ToKeyId(k.Label) : null,
-                        encrypt = k.Encrypt,
-                        decrypt = k.Decrypt,
-                        sensitive = k.Sensitive,
-                        extractable = k.Extractable,
-                    }),
-                    primaries = record,
-                }));
+                        ["label"] = k.Label,
+                        ["id"] = k.IdHex,
+                        ["rootKeyId"] = Pkcs11KeyLabel.IsValid(k.Label) ? Pkcs11KeyLabel.ToKeyId(k.Label) : null,
+                        ["encrypt"] = k.Encrypt,
+                        ["decrypt"] = k.Decrypt,
+                        ["sensitive"] = k.Sensitive,
+                        ["extractable"] = k.Extractable,
+                    })]),
+                    ["primaries"] = record is null ? null : new JsonArray([.. record.Select(label => (JsonNode?)label)]),
+                }.ToJsonString());
                 return status;
             }
 

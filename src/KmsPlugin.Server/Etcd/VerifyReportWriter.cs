@@ -1,4 +1,4 @@
-using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace KmsPlugin.Server.Etcd;
 
@@ -8,23 +8,24 @@ internal static class VerifyReportWriter
     private const int ListedPerSection = 20;
 
     public static void WriteJson(TextWriter output, VerifyReport report) =>
-        output.WriteLine(JsonSerializer.Serialize(new
+        // JSON nodes rather than reflection over anonymous types, so the NativeAOT build can print it.
+        output.WriteLine(new JsonObject
         {
-            prefix = report.Prefix,
-            revision = report.Revision,
-            scanned = report.Scanned,
-            passed = report.Passed,
-            by_provider = report.ByProvider,
-            by_root_key = report.ByRootKey,
-            primary_root_key = report.PrimaryRootKey,
-            plugin_checked = report.PluginChecked,
-            decrypt_checked = report.DecryptChecked,
-            decrypted_ok = report.DecryptedOk,
-            unknown_root_key = report.UnknownRootKey.Select(p => new { key = p.Key, root_key = p.Reason }),
-            plaintext = report.Plaintext,
-            unreadable = report.Unreadable.Select(p => new { key = p.Key, reason = p.Reason }),
-            on_older_root_key = report.OnOlderRootKey,
-        }));
+            ["prefix"] = report.Prefix,
+            ["revision"] = report.Revision,
+            ["scanned"] = report.Scanned,
+            ["passed"] = report.Passed,
+            ["by_provider"] = Counts(report.ByProvider),
+            ["by_root_key"] = Counts(report.ByRootKey),
+            ["primary_root_key"] = report.PrimaryRootKey,
+            ["plugin_checked"] = report.PluginChecked,
+            ["decrypt_checked"] = report.DecryptChecked,
+            ["decrypted_ok"] = report.DecryptedOk,
+            ["unknown_root_key"] = new JsonArray([.. report.UnknownRootKey.Select(p => new JsonObject { ["key"] = p.Key, ["root_key"] = p.Reason })]),
+            ["plaintext"] = Strings(report.Plaintext),
+            ["unreadable"] = new JsonArray([.. report.Unreadable.Select(p => new JsonObject { ["key"] = p.Key, ["reason"] = p.Reason })]),
+            ["on_older_root_key"] = Strings(report.OnOlderRootKey),
+        }.ToJsonString());
 
     public static void WriteTable(TextWriter output, VerifyReport report)
     {
@@ -92,4 +93,9 @@ internal static class VerifyReportWriter
             output.WriteLine($"  … and {lines.Count - ListedPerSection} more (--output json lists all)");
         }
     }
+
+    private static JsonObject Counts(SortedDictionary<string, long> counts) =>
+        new(counts.Select(pair => KeyValuePair.Create(pair.Key, (JsonNode?)pair.Value)));
+
+    private static JsonArray Strings(List<string> values) => new([.. values.Select(value => (JsonNode?)value)]);
 }

@@ -117,6 +117,36 @@ public sealed class EnvelopeEncryptorTests
     }
 
     [Fact]
+    public async Task Hot_paths_allocate_nothing_but_their_output()
+    {
+        const int Calls = 200;
+        using var encryptor = NewEncryptor();
+        var plaintext = RandomNumberGenerator.GetBytes(32);
+        var envelope = (await encryptor.EncryptAsync(plaintext, default)).Ciphertext;
+        await encryptor.DecryptAsync(envelope, default);
+
+        // Both paths complete synchronously on this thread, so its allocation counter sees all of it.
+        var outputs = AllocatedBy(() =>
+        {
+            for (var i = 0; i < Calls; i++)
+            {
+                GC.KeepAlive(new byte[envelope.Length]);
+                GC.KeepAlive(new byte[plaintext.Length]);
+            }
+        });
+        var hotPaths = AllocatedBy(() =>
+        {
+            for (var i = 0; i < Calls; i++)
+            {
+                GC.KeepAlive(CompletedResult(encryptor.EncryptAsync(plaintext, default)).Ciphertext);
+                GC.KeepAlive(CompletedResult(encryptor.DecryptAsync(envelope, default)));
+            }
+        });
+
+        Assert.Equal(outputs, hotPaths);
+    }
+
+    [Fact]
     public async Task Another_instance_unwraps_once_then_serves_from_its_cache()
     {
         using var writer = NewEncryptor();
@@ -282,4 +312,17 @@ public sealed class EnvelopeEncryptorTests
 
     private EnvelopeEncryptor NewEncryptor(EnvelopeOptions? options = null, TimeProvider? time = null) =>
         new(_provider, options ?? new EnvelopeOptions(), time ?? TimeProvider.System);
+
+    private static T CompletedResult<T>(ValueTask<T> task)
+    {
+        Assert.True(task.IsCompletedSuccessfully, "the hot path must complete synchronously");
+        return task.Result;
+    }
+
+    private static long AllocatedBy(Action action)
+    {
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        action();
+        return GC.GetAllocatedBytesForCurrentThread() - before;
+    }
 }
