@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace KmsPlugin.Core.Envelope;
 
 /// <summary>A DEK in the cache, with the root key id its wrapped form is bound to.</summary>
@@ -10,7 +8,6 @@ internal sealed class CachedDataKey
         WrappedKey = wrappedKey;
         RootKeyId = rootKeyId;
         Key = key;
-        LastUsed = Stopwatch.GetTimestamp();
     }
 
     public byte[] WrappedKey { get; }
@@ -19,6 +16,6 @@ internal sealed class CachedDataKey
 
     public DataEncryptionKey Key { get; }
 
-    /// <summary>Approximate recency for eviction; racing writes are harmless.</summary>
-    public long LastUsed { get; set; }
+    /// <summary>Set on every hit, cleared when the eviction hand passes (CLOCK); racing writes are harmless.</summary>
+    public bool UsedSinceLastPass { get; set; }
 }

@@ -1,18 +1,20 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 
 namespace KmsPlugin.Core.Envelope;
 
 /// <summary>
 /// Bounded cache of unwrapped DEKs keyed by their wrapped form. A miss costs one root-key call;
-/// concurrent misses for the same wrapped key share that call. Over capacity, the least recently
-/// used entry is dropped and its key bytes are zeroed once no operation holds it.
+/// concurrent misses for the same wrapped key share that call. Over capacity, an entry not used
+/// since the eviction hand last passed it is dropped (CLOCK, an O(1) stand-in for least recently
+/// used: a full scan per miss made a cold start with a full cache quadratic) and its key bytes are
+/// zeroed once no operation holds it.
 /// </summary>
 internal sealed class DataEncryptionKeyCache : IDisposable
 {
     private readonly ConcurrentDictionary<byte[], CachedDataKey> _entries = new(ByteSequenceComparer.Instance);
     private readonly ConcurrentDictionary<byte[], CachedDataKey>.AlternateLookup<ReadOnlySpan<byte>> _bySpan;
     private readonly ConcurrentDictionary<byte[], Task<CachedDataKey>> _pending = new(ByteSequenceComparer.Instance);
+    private readonly ConcurrentQueue<CachedDataKey> _clock = new();
     private readonly Lock _evictionLock = new();
     private long _hits;
     private long _misses;
@@ -40,7 +42,7 @@ internal sealed class DataEncryptionKeyCache : IDisposable
     {
         if (_bySpan.TryGetValue(wrappedKey, out var entry) && entry.Key.TryAcquire())
         {
-            entry.LastUsed = Stopwatch.GetTimestamp();
+            entry.UsedSinceLastPass = true;
             Interlocked.Increment(ref _hits);
             return entry;
         }
@@ -126,7 +128,11 @@ internal sealed class DataEncryptionKeyCache : IDisposable
     private CachedDataKey Insert(CachedDataKey entry)
     {
         var stored = _entries.GetOrAdd(entry.WrappedKey, entry);
-        if (!ReferenceEquals(stored, entry))
+        if (ReferenceEquals(stored, entry))
+        {
+            _clock.Enqueue(entry);
+        }
+        else
         {
             entry.Key.Release();
         }
@@ -139,35 +145,26 @@ internal sealed class DataEncryptionKeyCache : IDisposable
         return stored;
     }
 
-    /// <param name="keep">The entry just inserted: never its own victim, even on a timestamp tie.</param>
+    /// <param name="keep">The entry just inserted: never its own victim.</param>
     private void EvictOverflow(CachedDataKey keep)
     {
         lock (_evictionLock)
         {
-            while (_entries.Count > Capacity)
+            // Each pass clears the marks it skips, so two turns of the queue always find a victim;
+            // the budget only guards against an entry another thread has yet to enqueue.
+            var budget = (2 * _clock.Count) + 2;
+            while (_entries.Count > Capacity && budget-- > 0 && _clock.TryDequeue(out var candidate))
             {
-                CachedDataKey? oldest = null;
-                foreach (var pair in _entries)
+                if (ReferenceEquals(candidate, keep) || candidate.UsedSinceLastPass)
                 {
-                    if (ReferenceEquals(pair.Value, keep))
-                    {
-                        continue;
-                    }
-
-                    if (oldest is null || pair.Value.LastUsed < oldest.LastUsed)
-                    {
-                        oldest = pair.Value;
-                    }
+                    candidate.UsedSinceLastPass = false;
+                    _clock.Enqueue(candidate);
+                    continue;
                 }
 
-                if (oldest is null)
+                if (_entries.TryRemove(new KeyValuePair<byte[], CachedDataKey>(candidate.WrappedKey, candidate)))
                 {
-                    return;
-                }
-
-                if (_entries.TryRemove(new KeyValuePair<byte[], CachedDataKey>(oldest.WrappedKey, oldest)))
-                {
-                    oldest.Key.Release();
+                    candidate.Key.Release();
                     Interlocked.Increment(ref _evictions);
                 }
             }

@@ -24,6 +24,54 @@ public sealed class DataEncryptionKeyCacheTests
     }
 
     [Fact]
+    public void When_every_entry_was_used_the_oldest_insertion_goes_first_and_the_rest_stay()
+    {
+        using var cache = new DataEncryptionKeyCache(capacity: 3);
+        var wrapped = Enumerable.Range(0, 3).Select(_ => RandomNumberGenerator.GetBytes(60)).ToArray();
+        foreach (var w in wrapped)
+        {
+            AddReleased(cache, w);
+        }
+
+        foreach (var w in wrapped)
+        {
+            cache.TryAcquire(w)!.Key.Release();
+        }
+
+        var newest = RandomNumberGenerator.GetBytes(60);
+        AddReleased(cache, newest);
+
+        Assert.Equal(3, cache.Count);
+        Assert.Null(cache.TryAcquire(wrapped[0]));
+        foreach (var kept in new[] { wrapped[1], wrapped[2], newest })
+        {
+            var entry = cache.TryAcquire(kept);
+            Assert.NotNull(entry);
+            entry.Key.Release();
+        }
+    }
+
+    [Fact]
+    public void A_long_run_of_misses_keeps_the_cache_at_capacity_and_evicts_each_overflow_once()
+    {
+        using var cache = new DataEncryptionKeyCache(capacity: 100);
+        var hot = RandomNumberGenerator.GetBytes(60);
+        AddReleased(cache, hot);
+        for (var i = 0; i < 10_000; i++)
+        {
+            AddReleased(cache, RandomNumberGenerator.GetBytes(60));
+            if (i % 10 == 0)
+            {
+                cache.TryAcquire(hot)!.Key.Release();
+            }
+        }
+
+        Assert.Equal(100, cache.Count);
+        Assert.Equal(10_001 - 100, cache.Evictions);
+        Assert.NotNull(cache.TryAcquire(hot));
+    }
+
+    [Fact]
     public async Task Least_recently_used_entry_goes_first()
     {
         using var cache = new DataEncryptionKeyCache(capacity: 2);
