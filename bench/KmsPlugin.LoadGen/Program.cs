@@ -4,5 +4,6 @@ using KmsPlugin.LoadGen.Cli;
 var root = new RootCommand("kms-loadgen: load, cold-start and chart tooling for KMS plugins on a unix socket")
 {
     RunCommand.Create(),
+    ColdStartCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -97,13 +97,11 @@ internal sealed class LoadRunner(LoadSettings settings)
         }
 
         var (rss, peak) = ProcessStats.Memory(pid);
-        static double Ms(long ns) => Math.Round(ns / 1e6, 3);
-        static double Mib(long bytes) => Math.Round(bytes / 1048576.0, 1);
         return new LoadResult(
             settings.Target, settings.Api, settings.Authority == AuthorityMode.SocketPath ? "socket-path" : "localhost",
             KmsChannel.HeaderValue(settings.Socket, settings.Authority), settings.Mix.ToString(), settings.Size, concurrency, invokers.Length,
             Math.Round(seconds, 3), latencies.Count + errors, errors, firstError, Math.Round(latencies.Count / seconds, 1),
-            Ms(latencies.PercentileNanoseconds(0.50)), Ms(latencies.PercentileNanoseconds(0.90)), Ms(latencies.PercentileNanoseconds(0.99)), Ms(latencies.MaxNanoseconds),
-            pid, Mib(rss), Mib(peak), Math.Round(serverCpu / seconds, 2), Math.Round(clientCpu / seconds, 2));
+            Units.Milliseconds(latencies.PercentileNanoseconds(0.50)), Units.Milliseconds(latencies.PercentileNanoseconds(0.90)), Units.Milliseconds(latencies.PercentileNanoseconds(0.99)), Units.Milliseconds(latencies.MaxNanoseconds),
+            pid, Units.Mebibytes(rss), Units.Mebibytes(peak), Math.Round(serverCpu / seconds, 2), Math.Round(clientCpu / seconds, 2));
     }
 }
