@@ -5,5 +5,6 @@ var root = new RootCommand("kms-loadgen: load, cold-start and chart tooling for 
 {
     RunCommand.Create(),
     ColdStartCommand.Create(),
+    ReportCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();
