@@ -72,7 +72,7 @@ internal static class MarkdownTables
 
         text.AppendLine("| server | API | phase | DEKs | callers | total | calls/s | p50 | p99 | max |");
         text.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
-        foreach (var p in phases)
+        foreach (var p in phases.OrderBy(p => p.Target, StringComparer.Ordinal).ThenBy(p => p.Phase == "encrypt" ? 0 : 1))
         {
             text.AppendLine(Invariant($"| {p.Target} | {p.Api} | {p.Phase} | {p.Count:N0} | {p.Concurrency} | {p.Seconds:F3} s | {p.CallsPerSecond:N0} | {p.P50Ms:F2} ms | {p.P99Ms:F2} ms | {p.MaxMs:F2} ms |"));
         }
