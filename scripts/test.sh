@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what the tests need (Debian packages for the kube-apiserver-like Go client, a real etcd,
+# Installs what the tests need (Debian packages for the kube-apiserver-like Go client and the
+# grpc-go baseline server the load generator is tested against, a real etcd,
 # and SoftHSM for the PKCS#11 provider; each test run makes its own tokens under a temp
 # SOFTHSM2_CONF), builds that client, then runs every test. Used by developers and by CI (.ci/run) alike.
 set -euo pipefail
@@ -24,9 +25,10 @@ if ! command -v dotnet >/dev/null 2>&1; then
   exit 1
 fi
 
-echo "==> building the Go client that dials like kube-apiserver"
+echo "==> building the Go client that dials like kube-apiserver, and the grpc-go baseline server"
 scripts/build-go-client.sh .build/bin/kms-goclient
-export KMS_PLUGIN_GO_CLIENT="$PWD/.build/bin/kms-goclient"
+scripts/build-go-baseline.sh .build/bin/kms-baseline
+export KMS_PLUGIN_GO_CLIENT="$PWD/.build/bin/kms-goclient" KMS_PLUGIN_GO_BASELINE="$PWD/.build/bin/kms-baseline"
 
 echo "==> dotnet test"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1

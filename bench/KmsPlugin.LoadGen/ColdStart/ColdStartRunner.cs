@@ -81,11 +81,11 @@ internal sealed class ColdStartRunner(string socket, string target, AuthorityMod
     {
         if (api == "v1")
         {
-            await V1Calls.CheckVersionAsync(invoker, timeout, CancellationToken.None);
+            await V1Calls.CheckVersionAsync(invoker, LoadRunner.SetupTimeout, CancellationToken.None);
         }
         else
         {
-            await V2Calls.CheckStatusAsync(invoker, timeout, CancellationToken.None);
+            await V2Calls.CheckStatusAsync(invoker, LoadRunner.SetupTimeout, CancellationToken.None);
         }
     }
 

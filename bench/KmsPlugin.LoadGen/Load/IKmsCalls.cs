@@ -7,8 +7,8 @@ namespace KmsPlugin.LoadGen.Load;
 /// </summary>
 internal interface IKmsCalls
 {
-    /// <summary>Encrypts every slot's plaintext once, so Decrypt has real ciphertexts to send.</summary>
-    Task PrepareAsync(CancellationToken cancellationToken);
+    /// <summary>Encrypts every slot's plaintext once, so Decrypt has real ciphertexts to send; unmeasured, so with its own deadline.</summary>
+    Task PrepareAsync(TimeSpan timeout, CancellationToken cancellationToken);
 
     Task<bool> EncryptAsync(int slot, CancellationToken cancellationToken);
 

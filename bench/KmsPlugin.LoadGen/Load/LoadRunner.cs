@@ -15,6 +15,12 @@ internal sealed class LoadRunner(LoadSettings settings)
     /// <summary>Distinct plaintexts (and their ciphertexts) per caller, reused in turn.</summary>
     private const int Slots = 16;
 
+    /// <summary>
+    /// Deadline of the unmeasured set-up calls: a server that just started compiles its call path
+    /// on the first calls, which on a busy machine can take longer than kube-apiserver's 3 s.
+    /// </summary>
+    public static readonly TimeSpan SetupTimeout = TimeSpan.FromSeconds(30);
+
     public async Task RunAsync(Func<LoadResult, Task> report, CancellationToken cancellationToken)
     {
         var channels = new GrpcChannel[settings.Connections];
@@ -32,11 +38,11 @@ internal sealed class LoadRunner(LoadSettings settings)
                 // What kube-apiserver requires before it uses a server; it also opens each connection.
                 if (settings.Api == "v1")
                 {
-                    await V1Calls.CheckVersionAsync(invoker, settings.Timeout, cancellationToken);
+                    await V1Calls.CheckVersionAsync(invoker, SetupTimeout, cancellationToken);
                 }
                 else
                 {
-                    keyId = await V2Calls.CheckStatusAsync(invoker, settings.Timeout, cancellationToken);
+                    keyId = await V2Calls.CheckStatusAsync(invoker, SetupTimeout, cancellationToken);
                 }
             }
 
@@ -65,7 +71,7 @@ internal sealed class LoadRunner(LoadSettings settings)
             IKmsCalls calls = settings.Api == "v1"
                 ? new V1Calls(invoker, Slots, settings.Size, settings.Timeout)
                 : new V2Calls(invoker, keyId, Slots, settings.Size, settings.Timeout);
-            prepared[w] = calls.PrepareAsync(cancellationToken);
+            prepared[w] = calls.PrepareAsync(SetupTimeout, cancellationToken);
             // Callers start at different points of the mix so a 1:1 mix is 1:1 at every instant.
             workers[w] = new LoadWorker(calls, settings.Mix.Pattern, Slots, offset: w);
         }

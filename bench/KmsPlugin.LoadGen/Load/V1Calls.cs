@@ -37,11 +37,11 @@ internal sealed class V1Calls : IKmsCalls
         }
     }
 
-    public async Task PrepareAsync(CancellationToken cancellationToken)
+    public async Task PrepareAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
         for (int i = 0; i < _encrypts.Length; i++)
         {
-            var response = await _client.EncryptAsync(_encrypts[i], Options(cancellationToken));
+            var response = await _client.EncryptAsync(_encrypts[i], new CallOptions(deadline: DateTime.UtcNow + timeout, cancellationToken: cancellationToken));
             _decrypts[i] = new DecryptRequest { Version = ApiVersion, Cipher = response.Cipher };
         }
     }

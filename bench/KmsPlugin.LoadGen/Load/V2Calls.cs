@@ -43,11 +43,11 @@ internal sealed class V2Calls : IKmsCalls
         return status.KeyId;
     }
 
-    public async Task PrepareAsync(CancellationToken cancellationToken)
+    public async Task PrepareAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
         for (int i = 0; i < _encrypts.Length; i++)
         {
-            var response = await _client.EncryptAsync(_encrypts[i], Options(cancellationToken));
+            var response = await _client.EncryptAsync(_encrypts[i], new CallOptions(deadline: DateTime.UtcNow + timeout, cancellationToken: cancellationToken));
             var decrypt = new DecryptRequest { Ciphertext = response.Ciphertext, KeyId = response.KeyId, Uid = Guid.NewGuid().ToString() };
             decrypt.Annotations.Add(response.Annotations);
             _decrypts[i] = decrypt;
