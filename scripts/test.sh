@@ -5,20 +5,10 @@
 # SOFTHSM2_CONF), builds that client, then runs every test. Used by developers and by CI (.ci/run) alike.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-
 packages=(golang-go golang-google-grpc-dev golang-github-golang-protobuf-1-5-dev
           protoc-gen-go protoc-gen-go-grpc protobuf-compiler
           etcd-server etcd-client softhsm2)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "==> installing Debian packages: ${missing[*]}"
-  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+scripts/install-debian-packages.sh "${packages[@]}"
 
 if ! command -v dotnet >/dev/null 2>&1; then
   echo "error: the .NET SDK 10 is not installed (https://learn.microsoft.com/dotnet/core/install/linux-debian)" >&2
