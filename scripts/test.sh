@@ -5,6 +5,7 @@
 # SOFTHSM2_CONF), builds that client, then runs every test. Used by developers and by CI (.ci/run) alike.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
 packages=(golang-go golang-google-grpc-dev golang-github-golang-protobuf-1-5-dev
           protoc-gen-go protoc-gen-go-grpc protobuf-compiler
           etcd-server etcd-client softhsm2)
