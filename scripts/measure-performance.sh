@@ -13,14 +13,14 @@
 #              restart) and with --dek-max-uses 1 (worst case: one unwrap per ciphertext)
 # then prints Markdown tables with ratios to the baseline and renders docs/performance.png.
 #
-# Usage: scripts/measure-performance.sh [--duration 10s] [--warmup 3s] [--levels 1,4,16,64]
+# Usage: scripts/measure-performance.sh [--duration 10s] [--warmup 2s] [--levels 1,4,16,64]
 #                                       [--count 10000] [--results DIR] [--chart FILE] [--no-pkcs11]
 # Smoke run: scripts/measure-performance.sh --duration 1s --warmup 0.5s --levels 1,16 --count 500 --chart /tmp/p.png
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$PWD
 
-duration=10s warmup=3s levels=1,4,16,64 count=10000 pkcs11=1
+duration=10s warmup=2s levels=1,4,16,64 count=10000 pkcs11=1
 results="$REPO/.build/performance/$(date -u +%Y%m%dT%H%M%SZ)"
 chart="$REPO/docs/performance.png"
 while [ $# -gt 0 ]; do
