@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Installs what the tests need (Debian packages for the kube-apiserver-like Go client, a real etcd,
-# SoftHSM for the PKCS#11 provider — each test run makes its own tokens under a temp
-# SOFTHSM2_CONF — and sprig for the Helm chart renderer), builds that client and the renderer, then
-# runs every test. Used by developers and by CI (.ci/run) alike.
+# Installs what the tests need (Debian packages for the kube-apiserver-like Go client and the
+# grpc-go baseline server the load generator is tested against, a real etcd, SoftHSM for the
+# PKCS#11 provider — each test run makes its own tokens under a temp SOFTHSM2_CONF — and sprig for
+# the Helm chart renderer), builds those Go programs, then runs every test. Used by developers and
+# by CI (.ci/run) alike.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,25 +11,17 @@ packages=(golang-go golang-google-grpc-dev golang-github-golang-protobuf-1-5-dev
           protoc-gen-go protoc-gen-go-grpc protobuf-compiler
           etcd-server etcd-client softhsm2
           golang-github-masterminds-sprig-dev golang-k8s-sigs-yaml-dev)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "==> installing Debian packages: ${missing[*]}"
-  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+scripts/install-debian-packages.sh "${packages[@]}"
 
 if ! command -v dotnet >/dev/null 2>&1; then
   echo "error: the .NET SDK 10 is not installed (https://learn.microsoft.com/dotnet/core/install/linux-debian)" >&2
   exit 1
 fi
 
-echo "==> building the Go client that dials like kube-apiserver"
+echo "==> building the Go client that dials like kube-apiserver, and the grpc-go baseline server"
 scripts/build-go-client.sh .build/bin/kms-goclient
-export KMS_PLUGIN_GO_CLIENT="$PWD/.build/bin/kms-goclient"
+scripts/build-go-baseline.sh .build/bin/kms-baseline
+export KMS_PLUGIN_GO_CLIENT="$PWD/.build/bin/kms-goclient" KMS_PLUGIN_GO_BASELINE="$PWD/.build/bin/kms-baseline"
 
 echo "==> building the chart renderer (the tests' stand-in for helm template)"
 scripts/build-chart-renderer.sh .build/bin/chart-render
