@@ -36,9 +36,8 @@ internal sealed class Pkcs11KeyEncryptionKeyProvider : IKeyEncryptionKeyProvider
 
     private readonly Pkcs11ProviderOptions options;
     private readonly Pkcs11SessionPool pool;
-    private readonly Pkcs11KeyEncryptionKey primaryKey;
-    private readonly Dictionary<string, Pkcs11KeyEncryptionKey> keysById = new(StringComparer.Ordinal);
     private readonly object connectGate = new();
+    private volatile KeySet keys;
     private volatile PrimaryKeyEncryptionKey? primary;
     private KmsException? failure;
     private long failedAt;
@@ -47,13 +46,7 @@ internal sealed class Pkcs11KeyEncryptionKeyProvider : IKeyEncryptionKeyProvider
     {
         this.options = options;
         this.pool = pool;
-        primaryKey = new Pkcs11KeyEncryptionKey(options.PrimaryKeyLabel, pool);
-        keysById.Add(primaryKey.Id, primaryKey);
-        foreach (var label in options.DecryptKeyLabels.Distinct(StringComparer.Ordinal))
-        {
-            var key = new Pkcs11KeyEncryptionKey(label, pool);
-            keysById.Add(key.Id, key);
-        }
+        keys = KeySet.Build(options.PrimaryKeyLabel, options.DecryptKeyLabels, pool, previous: null);
     }
 
     public string Name => ProviderName;
@@ -66,7 +59,7 @@ internal sealed class Pkcs11KeyEncryptionKeyProvider : IKeyEncryptionKeyProvider
     public IKeyEncryptionKey GetForDecrypt(string keyId)
     {
         ArgumentNullException.ThrowIfNull(keyId);
-        if (!keysById.TryGetValue(keyId, out var key))
+        if (!keys.ById.TryGetValue(keyId, out var key))
         {
             throw KmsException.UnknownKey(keyId);
         }
@@ -113,6 +106,47 @@ internal sealed class Pkcs11KeyEncryptionKeyProvider : IKeyEncryptionKeyProvider
 
     public void Dispose() => pool.Dispose();
 
+    /// <summary>
+    /// Switches to another primary and decrypt-only set (a reloaded configuration) and reads the
+    /// promotion record again. The new set is checked on the token first, exactly as at start-up;
+    /// when anything fails this throws and the running set stays. Returns a line for the log.
+    /// </summary>
+    public string Reload(string? primaryLabel, IReadOnlyList<string> decryptLabels)
+    {
+        ArgumentNullException.ThrowIfNull(decryptLabels);
+        var problems = new List<string>();
+        if (primaryLabel is null)
+        {
+            problems.Add("no PKCS#11 primary key label");
+        }
+
+        problems.AddRange(decryptLabels.Prepend(primaryLabel).Where(l => l is not null && !Pkcs11KeyLabel.IsValid(l)).Select(Pkcs11KeyLabel.Describe));
+        if (decryptLabels.Contains(primaryLabel, StringComparer.Ordinal))
+        {
+            problems.Add($"key label \"{primaryLabel}\" is both the primary and a decrypt-only key");
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new KmsException(KmsErrorKind.ProviderUnavailable, string.Join("; ", problems));
+        }
+
+        lock (connectGate)
+        {
+            var set = KeySet.Build(primaryLabel!, decryptLabels, pool, keys);
+            var generation = pool.Run("reload", session => Check(session, set));
+            var next = new PrimaryKeyEncryptionKey(set.PrimaryKey, generation);
+            keys = set;
+            if (next != primary)
+            {
+                primary = next;
+            }
+
+            Volatile.Write(ref failure, null);
+            return $"primary key_id {next.KeyId}, {set.ById.Count} root keys on token \"{options.TokenLabel}\"";
+        }
+    }
+
     // One caller reconnects; the others fail fast with the last reason instead of blocking pool
     // threads behind it for up to a call timeout.
     private PrimaryKeyEncryptionKey Reconnect()
@@ -143,8 +177,9 @@ internal sealed class Pkcs11KeyEncryptionKeyProvider : IKeyEncryptionKeyProvider
 
             try
             {
-                var generation = pool.Run("connect", Check);
-                var result = new PrimaryKeyEncryptionKey(primaryKey, generation);
+                var set = keys;
+                var generation = pool.Run("connect", session => Check(session, set));
+                var result = new PrimaryKeyEncryptionKey(set.PrimaryKey, generation);
                 Volatile.Write(ref failure, null);
                 primary = result;
                 return result;
@@ -163,14 +198,14 @@ internal sealed class Pkcs11KeyEncryptionKeyProvider : IKeyEncryptionKeyProvider
     }
 
     // Mechanism, keys with their attributes, promotion record. Returns the primary's generation.
-    private long Check(Pkcs11PooledSession session)
+    private long Check(Pkcs11PooledSession session, KeySet set)
     {
         if (!session.Slot.GetMechanismList().Contains(CKM.CKM_AES_GCM))
         {
             throw Pkcs11Errors.MechanismMissing(options.TokenLabel, CKM.CKM_AES_GCM);
         }
 
-        foreach (var key in keysById.Values)
+        foreach (var key in set.ById.Values)
         {
             var handle = session.FindAesKey(key.Label);
             var values = session.Session.GetAttributeValue(handle, [CKA.CKA_ENCRYPT, CKA.CKA_DECRYPT]);
@@ -179,7 +214,7 @@ internal sealed class Pkcs11KeyEncryptionKeyProvider : IKeyEncryptionKeyProvider
                 throw MissingAttribute(key, CKA.CKA_DECRYPT);
             }
 
-            if (ReferenceEquals(key, primaryKey) && !values[0].GetValueAsBool())
+            if (ReferenceEquals(key, set.PrimaryKey) && !values[0].GetValueAsBool())
             {
                 throw MissingAttribute(key, CKA.CKA_ENCRYPT);
             }
@@ -191,14 +226,31 @@ internal sealed class Pkcs11KeyEncryptionKeyProvider : IKeyEncryptionKeyProvider
             return 1;
         }
 
-        if (record[^1] != options.PrimaryKeyLabel)
+        var primaryLabel = set.PrimaryKey.Label;
+        if (record[^1] != primaryLabel)
         {
             throw Pkcs11Errors.Configuration(new KmsException(KmsErrorKind.ProviderUnavailable,
-                $"the token's promotion record says the primary is \"{record[^1]}\"; run `kms-plugin pkcs11 promote --label {options.PrimaryKeyLabel}`" +
-                $" to make \"{options.PrimaryKeyLabel}\" primary, or configure \"{record[^1]}\" as the primary key"));
+                $"the token's promotion record says the primary is \"{record[^1]}\"; run `kms-plugin pkcs11 promote --label {primaryLabel}`" +
+                $" to make \"{primaryLabel}\" primary, or configure \"{record[^1]}\" as the primary key"));
         }
 
         return record.Count;
+    }
+
+    /// <summary>The configured root keys; swapped whole by <see cref="Reload"/>. Key objects are kept per label across swaps.</summary>
+    private sealed record KeySet(Pkcs11KeyEncryptionKey PrimaryKey, IReadOnlyDictionary<string, Pkcs11KeyEncryptionKey> ById)
+    {
+        public static KeySet Build(string primaryLabel, IReadOnlyList<string> decryptLabels, Pkcs11SessionPool pool, KeySet? previous)
+        {
+            var byId = new Dictionary<string, Pkcs11KeyEncryptionKey>(StringComparer.Ordinal);
+            foreach (var label in decryptLabels.Prepend(primaryLabel).Distinct(StringComparer.Ordinal))
+            {
+                var id = Pkcs11KeyLabel.ToKeyId(label);
+                byId[id] = previous?.ById.GetValueOrDefault(id) ?? new Pkcs11KeyEncryptionKey(label, pool);
+            }
+
+            return new KeySet(byId[Pkcs11KeyLabel.ToKeyId(primaryLabel)], byId);
+        }
     }
 
     private KmsException MissingAttribute(Pkcs11KeyEncryptionKey key, CKA attribute) =>

@@ -3,6 +3,7 @@ namespace KmsPlugin.Server.Cli;
 /// <summary>Environment variables that stand in for flags. A flag given on the command line wins.</summary>
 internal static class EnvironmentVariables
 {
+    public const string Config = "KMS_PLUGIN_CONFIG";
     public const string Socket = "KMS_PLUGIN_SOCKET";
     public const string SocketMode = "KMS_PLUGIN_SOCKET_MODE";
     public const string Keystore = "KMS_PLUGIN_KEYSTORE";

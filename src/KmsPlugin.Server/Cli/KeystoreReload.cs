@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using KmsPlugin.Core.Errors;
 using KmsPlugin.Core.Keystore;
-using KmsPlugin.Server.Hosting;
 
 namespace KmsPlugin.Server.Cli;
 
@@ -12,10 +11,8 @@ namespace KmsPlugin.Server.Cli;
 /// </summary>
 internal static class KeystoreReload
 {
-    public static RootKeyReload Create(string keystorePath, string? passphraseFile, SoftwareKeyEncryptionKeyProvider provider) =>
-        new(keystorePath, cancellationToken => Task.Run(() => Reload(keystorePath, passphraseFile, provider), cancellationToken));
-
-    private static string Reload(string keystorePath, string? passphraseFile, SoftwareKeyEncryptionKeyProvider provider)
+    /// <summary>Loads <paramref name="keystorePath"/> into <paramref name="provider"/>; throws and changes nothing on failure.</summary>
+    public static string Reload(string keystorePath, string? passphraseFile, SoftwareKeyEncryptionKeyProvider provider)
     {
         var problems = new List<string>();
         var passphrase = SecretSource.KeystorePassphrase.Read(passphraseFile, "--passphrase-file", problems);

@@ -27,14 +27,14 @@ internal sealed partial class RootKeySource
     {
         if (keystorePath is null)
         {
-            problems.Add($"no root keys: give --keystore (or {EnvironmentVariables.Keystore}), or --dev for an ephemeral development key");
+            problems.Add($"no root keys: give --keystore (or {EnvironmentVariables.Keystore}, or keystore.path in the config file), or --dev for an ephemeral development key");
         }
         else if (!File.Exists(keystorePath))
         {
             problems.Add($"keystore \"{keystorePath}\" does not exist; create it with `kms-plugin keystore init`");
         }
 
-        var passphrase = SecretSource.KeystorePassphrase.Read(passphraseFile, "--passphrase-file", problems);
+        var passphrase = SecretSource.KeystorePassphrase.Read(passphraseFile, "--passphrase-file (config keystore.passphraseFile)", problems);
         return keystorePath is null || passphrase is null ? null : new RootKeySource(Path.GetFullPath(keystorePath), passphrase);
     }
 
@@ -44,20 +44,20 @@ internal sealed partial class RootKeySource
         var count = problems.Count;
         if (settings.ModulePath is null)
         {
-            problems.Add($"no PKCS#11 module: give --pkcs11-module (or {Pkcs11EnvironmentVariables.Module})");
+            problems.Add($"no PKCS#11 module: give --pkcs11-module (or {Pkcs11EnvironmentVariables.Module}, or pkcs11.module in the config file)");
         }
 
         if (settings.TokenLabel is null)
         {
-            problems.Add($"no PKCS#11 token: give --pkcs11-token (or {Pkcs11EnvironmentVariables.Token})");
+            problems.Add($"no PKCS#11 token: give --pkcs11-token (or {Pkcs11EnvironmentVariables.Token}, or pkcs11.token in the config file)");
         }
 
         if (settings.KeyLabel is null)
         {
-            problems.Add($"no PKCS#11 primary key: give --pkcs11-key (or {Pkcs11EnvironmentVariables.Key}), the label of an AES key made with `kms-plugin pkcs11 keygen`");
+            problems.Add($"no PKCS#11 primary key: give --pkcs11-key (or {Pkcs11EnvironmentVariables.Key}, or pkcs11.key in the config file), the label of an AES key made with `kms-plugin pkcs11 keygen`");
         }
 
-        var pin = SecretSource.Pkcs11Pin.Read(settings.PinFile, "--pkcs11-pin-file", problems);
+        var pin = SecretSource.Pkcs11Pin.Read(settings.PinFile, "--pkcs11-pin-file (config pkcs11.pinFile)", problems);
         var options = new Pkcs11ProviderOptions
         {
             ModulePath = settings.ModulePath ?? "",

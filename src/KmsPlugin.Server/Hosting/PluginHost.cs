@@ -49,10 +49,14 @@ internal sealed partial class PluginHost : IAsyncDisposable
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();
-        builder.Logging.SetMinimumLevel(options.LogLevel);
-        builder.Logging.AddFilter("Microsoft.AspNetCore", level => level >= LogLevel.Warning && level >= options.LogLevel);
-        builder.Logging.AddFilter("Microsoft.Hosting", level => level >= LogLevel.Warning && level >= options.LogLevel);
-        builder.Logging.AddFilter("Grpc", level => level >= LogLevel.Warning && level >= options.LogLevel);
+
+        // Filters read the switch on every call, so a config reload changes the level at once.
+        var levels = options.LogLevelSwitch ?? new LogLevelSwitch(options.LogLevel);
+        builder.Logging.SetMinimumLevel(LogLevel.Trace);
+        builder.Logging.AddFilter((_, level) => level >= levels.Level);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", level => level >= LogLevel.Warning && level >= levels.Level);
+        builder.Logging.AddFilter("Microsoft.Hosting", level => level >= LogLevel.Warning && level >= levels.Level);
+        builder.Logging.AddFilter("Grpc", level => level >= LogLevel.Warning && level >= levels.Level);
 
         // Our own scope (method, uid) is what an operator needs; the per-request hosting scope and
         // trace ids are noise on a unix socket.

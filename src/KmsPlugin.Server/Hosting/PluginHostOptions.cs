@@ -17,6 +17,9 @@ internal sealed record PluginHostOptions
 
     public LogLevel LogLevel { get; init; } = LogLevel.Information;
 
+    /// <summary>When set, the level is read from it on every log call (a config reload changes it); <see cref="LogLevel"/> is then unused.</summary>
+    public LogLevelSwitch? LogLevelSwitch { get; init; }
+
     /// <summary>
     /// Rewrites a socket-path <c>:authority</c> (kube-apiserver's v1 client) to <c>localhost</c>
     /// so Kestrel accepts it. Off only to show, in tests, what Kestrel does without it.
@@ -29,7 +32,7 @@ internal sealed record PluginHostOptions
     /// </summary>
     public System.Net.IPEndPoint? HealthEndpoint { get; init; }
 
-    /// <summary>Watch-and-reload for the root keys (keystore file); null when they cannot change at run time.</summary>
+    /// <summary>Watch-and-reload for the root keys and config file; null when nothing can change at run time.</summary>
     public RootKeyReload? Reload { get; init; }
 
     /// <summary>From this long before the primary root key expires, every check logs a warning.</summary>

@@ -3,8 +3,8 @@ using System.Runtime.InteropServices;
 namespace KmsPlugin.Server.Hosting;
 
 /// <summary>
-/// Reloads the root keys when their file changes (the CLI writes it by atomic rename) or on
-/// SIGHUP. Bursts of file events are folded into one reload. A reload that fails keeps the
+/// Reloads the root keys and the config file when one of their files changes (the CLI writes the
+/// keystore by atomic rename) or on SIGHUP. Bursts of file events are folded into one reload. A reload that fails keeps the
 /// running key ring and says why; nothing is ever dropped from memory because a file went bad.
 /// </summary>
 internal sealed partial class RootKeyReloader : BackgroundService
@@ -40,15 +40,8 @@ internal sealed partial class RootKeyReloader : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var path = Path.GetFullPath(_reload.WatchedFile);
-        using var watcher = new FileSystemWatcher(Path.GetDirectoryName(path)!, Path.GetFileName(path))
-        {
-            NotifyFilter = NotifyFilters.FileName | NotifyFilters.LastWrite | NotifyFilters.Size,
-        };
-        watcher.Changed += (_, _) => Request();
-        watcher.Created += (_, _) => Request();
-        watcher.Renamed += (_, _) => Request();
-        watcher.EnableRaisingEvents = true;
+        var watched = new List<FileSystemWatcher>();
+        IReadOnlyList<string> watchedFiles = [];
         using var hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
         {
             context.Cancel = true;
@@ -56,10 +49,18 @@ internal sealed partial class RootKeyReloader : BackgroundService
             Request();
         });
 
-        while (!stoppingToken.IsCancellationRequested)
+        try
         {
-            try
+            while (!stoppingToken.IsCancellationRequested)
             {
+                var files = _reload.WatchedFiles().Select(Path.GetFullPath).ToList();
+                if (!files.SequenceEqual(watchedFiles, StringComparer.Ordinal))
+                {
+                    DisposeAll(watched);
+                    watched.AddRange(files.Select(Watch));
+                    watchedFiles = files;
+                }
+
                 await _signal.WaitAsync(stoppingToken).ConfigureAwait(false);
                 await Task.Delay(Settle, stoppingToken).ConfigureAwait(false);
                 while (_signal.CurrentCount > 0)
@@ -69,21 +70,63 @@ internal sealed partial class RootKeyReloader : BackgroundService
 
                 await ReloadOnceAsync(stoppingToken).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            DisposeAll(watched);
+        }
+    }
+
+    // The whole directory is watched: a Kubernetes ConfigMap or Secret volume updates its files by
+    // swapping a "..data" symlink, so no event ever names the file itself.
+    private FileSystemWatcher Watch(string path)
+    {
+        var name = Path.GetFileName(path);
+        var watcher = new FileSystemWatcher(Path.GetDirectoryName(path)!)
+        {
+            NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.LastWrite | NotifyFilters.Size,
+        };
+        void OnEvent(object sender, FileSystemEventArgs e)
+        {
+            if (e.Name == name || e.Name?.StartsWith("..", StringComparison.Ordinal) == true || (e is RenamedEventArgs r && r.OldName == name))
             {
-                return;
+                Request();
             }
         }
+
+        watcher.Changed += OnEvent;
+        watcher.Created += OnEvent;
+        watcher.Renamed += OnEvent;
+        watcher.EnableRaisingEvents = true;
+        return watcher;
+    }
+
+    private static void DisposeAll(List<FileSystemWatcher> watchers)
+    {
+        foreach (var watcher in watchers)
+        {
+            watcher.Dispose();
+        }
+
+        watchers.Clear();
     }
 
     private async Task ReloadOnceAsync(CancellationToken cancellationToken)
     {
         try
         {
-            var outcome = await _reload.ReloadAsync(cancellationToken).ConfigureAwait(false);
+            var outcome = await _reload.ReloadAsync(_logger, cancellationToken).ConfigureAwait(false);
             Interlocked.Increment(ref _reloads);
             LogReloaded(_logger, outcome);
             await _health.CheckNowAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (ReloadRejectedException ex)
+        {
+            Interlocked.Increment(ref _failures);
+            LogRejected(_logger, ex.Problems.Count, ex.Message);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -101,6 +144,9 @@ internal sealed partial class RootKeyReloader : BackgroundService
 
     [LoggerMessage(EventId = 31, Level = LogLevel.Error, Message = "root key reload failed; the running key ring is unchanged: {Reason}")]
     private static partial void LogFailed(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 34, Level = LogLevel.Error, Message = "configuration reload failed; the running configuration and key ring are unchanged. {Count} problem(s): {Problems}")]
+    private static partial void LogRejected(ILogger logger, int count, string problems);
 
     [LoggerMessage(EventId = 32, Level = LogLevel.Information, Message = "SIGHUP: reloading root keys")]
     private static partial void LogSignal(ILogger logger);

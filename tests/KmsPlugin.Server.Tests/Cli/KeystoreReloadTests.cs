@@ -24,7 +24,7 @@ public sealed class KeystoreReloadTests : IDisposable
         var added = JsonDocument.Parse((await _files.CliAsync("keystore", "add", "--json")).Output).RootElement[0].GetProperty("id").GetString()!;
         await _files.CliAsync("keystore", "promote", added);
 
-        await WaitForKeyIdAsync(plugin, $"{added}@2");
+        await plugin.WaitForKeyIdAsync($"{added}@2");
         var fresh = await plugin.V2.EncryptAsync(new EncryptRequest { Plaintext = ByteString.CopyFrom(new byte[32]), Uid = "u2" });
         Assert.Equal($"{added}@2", fresh.KeyId);
         var decrypted = await plugin.V2.DecryptAsync(new DecryptRequest { Ciphertext = old.Ciphertext, KeyId = old.KeyId, Uid = "u3" });
@@ -40,33 +40,13 @@ public sealed class KeystoreReloadTests : IDisposable
         Assert.True(made.ExitCode == 0, made.ToString());
         File.Move(stranger, _files.Keystore, overwrite: true);
 
-        await WaitForLogAsync(plugin, "root key reload failed; the running key ring is unchanged");
+        await plugin.WaitForLogAsync("root key reload failed; the running key ring is unchanged");
         Assert.Equal($"{added}@2", (await plugin.V2.StatusAsync(new StatusRequest())).KeyId);
         Assert.Equal("ok", (await plugin.V2.StatusAsync(new StatusRequest())).Healthz);
         Assert.DoesNotContain(_files.Passphrase, plugin.Log);
 
-        await ProcessRunner.RunAsync("kill", ["-HUP", plugin.Id.ToString()]);
-        await WaitForLogAsync(plugin, "SIGHUP: reloading root keys");
+        await plugin.HangUpAsync();
+        await plugin.WaitForLogAsync("SIGHUP: reloading root keys");
         Assert.Equal("ok", (await plugin.V2.StatusAsync(new StatusRequest())).Healthz);
-    }
-
-    private static async Task WaitForKeyIdAsync(PluginProcess plugin, string keyId)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while ((await plugin.V2.StatusAsync(new StatusRequest())).KeyId != keyId)
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"key_id never became {keyId}:\n{plugin.Log}");
-            await Task.Delay(100);
-        }
-    }
-
-    private static async Task WaitForLogAsync(PluginProcess plugin, string text)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!plugin.Log.Contains(text, StringComparison.Ordinal))
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"log never said \"{text}\":\n{plugin.Log}");
-            await Task.Delay(100);
-        }
     }
 }

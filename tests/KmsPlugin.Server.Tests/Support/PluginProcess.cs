@@ -54,7 +54,13 @@ internal sealed class PluginProcess : IAsyncDisposable
     {
         // Parallel tests run many plugins: each takes a free port for its health listener.
         string[] health = arguments.Contains("--health-address") ? [] : ["--health-address", "127.0.0.1:0"];
-        var process = ProcessRunner.Start("dotnet", [Executable, "serve", "--socket", socketPath, .. health, .. arguments], environment);
+        return await StartServeAsync(socketPath, environment, ["--socket", socketPath, .. health, .. arguments]);
+    }
+
+    /// <summary>`serve` with exactly <paramref name="arguments"/> (e.g. only --config); waits until <paramref name="socketPath"/> accepts.</summary>
+    public static async Task<PluginProcess> StartServeAsync(string socketPath, IDictionary<string, string>? environment, params string[] arguments)
+    {
+        var process = ProcessRunner.Start("dotnet", [Executable, "serve", .. arguments], environment);
         var plugin = new PluginProcess(process, socketPath);
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while (!Connectable(socketPath))
@@ -71,6 +77,33 @@ internal sealed class PluginProcess : IAsyncDisposable
 
         return plugin;
     }
+
+    /// <summary>Waits (up to 30 s) until the log holds <paramref name="text"/> at least <paramref name="times"/> times.</summary>
+    public async Task WaitForLogAsync(string text, int times = 1)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (CountInLog(text) < times)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"log never said \"{text}\" {times} time(s):\n{Log}");
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>Waits (up to 30 s) until KMS v2 Status reports <paramref name="keyId"/>.</summary>
+    public async Task WaitForKeyIdAsync(string keyId)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((await V2.StatusAsync(new Protocol.V2.StatusRequest())).KeyId != keyId)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"key_id never became {keyId}:\n{Log}");
+            await Task.Delay(100);
+        }
+    }
+
+    public int CountInLog(string text) => Log.Split(text).Length - 1;
+
+    /// <summary>SIGHUP, as an operator asks for a reload.</summary>
+    public Task HangUpAsync() => ProcessRunner.RunAsync("kill", ["-HUP", _process.Id.ToString()]);
 
     /// <summary>SIGTERM, as the kubelet stops a static pod; returns the exit code.</summary>
     public async Task<int> TerminateAsync()

@@ -1,0 +1,9 @@
+namespace KmsPlugin.Server.Cli.Configuration;
+
+internal enum ConfigNodeKind
+{
+    Null,
+    Scalar,
+    Mapping,
+    Sequence,
+}
