@@ -86,8 +86,17 @@ internal sealed class Keystore : IDisposable
         options ??= KeystoreOptions.Default;
         RequireUnix();
         RequirePassphrase(passphrase);
+        return FromContent(path, ReadContent(path, path), passphrase, options);
+    }
 
-        var (header, sealedRing) = ReadFile(path);
+    /// <summary>
+    /// <see cref="Load"/> after the file is read: parse, check the KDF cost, derive, open. Separate so
+    /// that property tests and the fuzz target reach every parser without the file system.
+    /// </summary>
+    internal static Keystore FromContent(string path, byte[] content, ReadOnlySpan<byte> passphrase, KeystoreOptions options)
+    {
+        RequirePassphrase(passphrase);
+        var (header, sealedRing) = ParseContent(content, path);
         if (header.Kdf.Problem(options.AllowWeakKdfForTests) is { } problem)
         {
             throw Unavailable(path, $"not usable: {problem}");
@@ -308,14 +317,16 @@ internal sealed class Keystore : IDisposable
         }
     }
 
-    private static (KeystoreHeader Header, byte[] SealedRing) ReadFile(string path, string? displayPath = null)
+    private static (KeystoreHeader Header, byte[] SealedRing) ReadFile(string path, string? displayPath = null) =>
+        ParseContent(ReadContent(path, displayPath ?? path), displayPath ?? path);
+
+    private static byte[] ReadContent(string path, string displayPath)
     {
         if (OperatingSystem.IsWindows())
         {
             throw new PlatformNotSupportedException("the software keystore relies on Unix file modes");
         }
 
-        displayPath ??= path;
         byte[] content;
         try
         {
@@ -365,6 +376,11 @@ internal sealed class Keystore : IDisposable
             throw Unavailable(displayPath, $"cannot read the file: {e.Message}", e);
         }
 
+        return content;
+    }
+
+    private static (KeystoreHeader Header, byte[] SealedRing) ParseContent(byte[] content, string displayPath)
+    {
         try
         {
             return KeystoreFileFormat.Parse(content);

@@ -56,50 +56,63 @@ internal static class KeystoreFileFormat
 
         using (document)
         {
-            var root = Object(document.RootElement, "the file", "format", "version", "kdf", "nonce", "ciphertext");
-            if (String(root, "format") != KeystoreHeader.FormatName)
+            try
             {
-                throw new FormatException($"\"format\" is not \"{KeystoreHeader.FormatName}\"");
+                return ParseDocument(document);
             }
-
-            var version = Int(root, "version");
-            if (version != KeystoreHeader.CurrentVersion)
+            catch (InvalidOperationException e)
             {
-                throw new FormatException($"version {version} is not supported (this build reads version {KeystoreHeader.CurrentVersion})");
+                // JsonDocument checks UTF-8 only when a string is read: a name or value with bad bytes lands here.
+                throw new FormatException("a JSON string is not valid UTF-8", e);
             }
-
-            var kdf = Object(root.GetProperty("kdf"), "\"kdf\"", "algorithm", "version", "memoryKiB", "iterations", "parallelism", "salt");
-            if (String(kdf, "algorithm") != KeystoreKdfParameters.Algorithm)
-            {
-                throw new FormatException($"kdf algorithm is not \"{KeystoreKdfParameters.Algorithm}\"");
-            }
-
-            if (Int(kdf, "version") != KeystoreKdfParameters.Argon2Version)
-            {
-                throw new FormatException($"argon2id version is not {KeystoreKdfParameters.Argon2Version}");
-            }
-
-            var parameters = new KeystoreKdfParameters(Int(kdf, "memoryKiB"), Int(kdf, "iterations"), Int(kdf, "parallelism"));
-            var salt = Base64(kdf, "salt");
-            if (salt.Length < KeystoreKdfParameters.SaltSize)
-            {
-                throw new FormatException($"salt is shorter than {KeystoreKdfParameters.SaltSize} bytes");
-            }
-
-            var nonce = Base64(root, "nonce");
-            if (nonce.Length != AesGcmSealer.NonceSize)
-            {
-                throw new FormatException($"nonce is not {AesGcmSealer.NonceSize} bytes");
-            }
-
-            var ciphertext = Base64(root, "ciphertext");
-            if (ciphertext.Length < AesGcmSealer.TagSize)
-            {
-                throw new FormatException("ciphertext is truncated");
-            }
-
-            return (new KeystoreHeader(parameters, salt), [.. nonce, .. ciphertext]);
         }
+    }
+
+    private static (KeystoreHeader Header, byte[] SealedRing) ParseDocument(JsonDocument document)
+    {
+        var root = Object(document.RootElement, "the file", "format", "version", "kdf", "nonce", "ciphertext");
+        if (String(root, "format") != KeystoreHeader.FormatName)
+        {
+            throw new FormatException($"\"format\" is not \"{KeystoreHeader.FormatName}\"");
+        }
+
+        var version = Int(root, "version");
+        if (version != KeystoreHeader.CurrentVersion)
+        {
+            throw new FormatException($"version {version} is not supported (this build reads version {KeystoreHeader.CurrentVersion})");
+        }
+
+        var kdf = Object(root.GetProperty("kdf"), "\"kdf\"", "algorithm", "version", "memoryKiB", "iterations", "parallelism", "salt");
+        if (String(kdf, "algorithm") != KeystoreKdfParameters.Algorithm)
+        {
+            throw new FormatException($"kdf algorithm is not \"{KeystoreKdfParameters.Algorithm}\"");
+        }
+
+        if (Int(kdf, "version") != KeystoreKdfParameters.Argon2Version)
+        {
+            throw new FormatException($"argon2id version is not {KeystoreKdfParameters.Argon2Version}");
+        }
+
+        var parameters = new KeystoreKdfParameters(Int(kdf, "memoryKiB"), Int(kdf, "iterations"), Int(kdf, "parallelism"));
+        var salt = Base64(kdf, "salt");
+        if (salt.Length < KeystoreKdfParameters.SaltSize)
+        {
+            throw new FormatException($"salt is shorter than {KeystoreKdfParameters.SaltSize} bytes");
+        }
+
+        var nonce = Base64(root, "nonce");
+        if (nonce.Length != AesGcmSealer.NonceSize)
+        {
+            throw new FormatException($"nonce is not {AesGcmSealer.NonceSize} bytes");
+        }
+
+        var ciphertext = Base64(root, "ciphertext");
+        if (ciphertext.Length < AesGcmSealer.TagSize)
+        {
+            throw new FormatException("ciphertext is truncated");
+        }
+
+        return (new KeystoreHeader(parameters, salt), [.. nonce, .. ciphertext]);
     }
 
     private static JsonElement Object(JsonElement element, string what, params string[] expected)

@@ -114,6 +114,20 @@ public sealed class KeystoreTamperTests : IDisposable
         AssertRefused(Modified);
     }
 
+    /// <summary>Found by the keystore property test: JsonDocument checks UTF-8 only when a string is read.</summary>
+    [Theory]
+    [InlineData("\"format\"", "\"fo\xe5\x8e\"")]
+    [InlineData("\"kms-plugin-keystore\"", "\"kms-plugin-\xff\"")]
+    [InlineData("\"argon2id\"", "\"argon2\xc3\"")]
+    public void Invalid_utf8_in_a_json_string_is_refused(string original, string replacement)
+    {
+        var bytes = File.ReadAllBytes(path);
+        var text = System.Text.Encoding.Latin1.GetString(bytes);
+        Assert.Contains(original, text);
+        File.WriteAllBytes(path, System.Text.Encoding.Latin1.GetBytes(text.Replace(original, replacement, StringComparison.Ordinal)));
+        AssertRefused("not a valid keystore file: a JSON string is not valid UTF-8");
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(1)]

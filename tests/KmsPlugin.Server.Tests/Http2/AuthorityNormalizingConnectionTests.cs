@@ -14,7 +14,7 @@ public sealed class AuthorityNormalizingConnectionTests
     public async Task NonHttp2InputPassesThroughUntouched()
     {
         byte[] input = Ascii("GET / HTTP/1.1\r\nHost: /var/run/kms.sock\r\n\r\n");
-        var (output, rewriting, error) = await RunAsync(input, chunk: 5);
+        var (output, rewriting, error) = await NormalizerPipes.RunAsync(input, chunk: 5);
         Assert.Equal(input, output);
         Assert.False(rewriting);
         Assert.Null(error);
@@ -33,7 +33,7 @@ public sealed class AuthorityNormalizingConnectionTests
             .. RawHttp2Client.HeadersFrames(7, new TestBlockBuilder().Indexed(62).ToArray()),
         ];
 
-        var (output, rewriting, error) = await RunAsync(input, chunk: 3);
+        var (output, rewriting, error) = await NormalizerPipes.RunAsync(input, chunk: 3);
         Assert.Equal(input, output);
         Assert.False(rewriting);
         Assert.Null(error);
@@ -46,7 +46,7 @@ public sealed class AuthorityNormalizingConnectionTests
         byte[] block = new TestBlockBuilder().Static(":method", "GET").Static(":authority", "/var/run/kmsplugin/kms.sock").Static("x-big", big).ToArray();
         byte[] input = [.. Preface, .. RawHttp2Client.HeadersFrames(1, block, maxFragment: 16384, priority: true)];
 
-        var (output, rewriting, error) = await RunAsync(input, chunk: 1000);
+        var (output, rewriting, error) = await NormalizerPipes.RunAsync(input, chunk: 1000);
         Assert.Null(error);
         Assert.True(rewriting);
         Assert.Equal(Preface, output[..Preface.Length]);
@@ -74,7 +74,7 @@ public sealed class AuthorityNormalizingConnectionTests
         byte[] block = new TestBlockBuilder().SizeUpdate(100).Indexed(2).Incremental(1, "%2Fkms.sock").Incremental("x-a", "b").ToArray();
         byte[] input = [.. Preface, .. RawHttp2Client.HeadersFrames(3, block, padding: 4)];
 
-        var (output, _, error) = await RunAsync(input, chunk: 2);
+        var (output, _, error) = await NormalizerPipes.RunAsync(input, chunk: 2);
         Assert.Null(error);
         var frame = Assert.Single(ReadFrames(output.AsSpan(Preface.Length).ToArray()));
         Assert.Equal(Http2FrameHeader.FlagEndStream | Http2FrameHeader.FlagEndHeaders, frame.Header.Flags);
@@ -92,7 +92,7 @@ public sealed class AuthorityNormalizingConnectionTests
         byte[] block = new TestBlockBuilder().Static("x-big", new string('{', 70000)).ToArray();
         byte[] input = [.. Preface, .. RawHttp2Client.HeadersFrames(1, block)];
 
-        var (_, _, error) = await RunAsync(input, chunk: 4096);
+        var (_, _, error) = await NormalizerPipes.RunAsync(input, chunk: 4096);
         Assert.IsType<ConnectionAbortedException>(error);
     }
 
@@ -106,7 +106,7 @@ public sealed class AuthorityNormalizingConnectionTests
             .. RawHttp2Client.HeadersFrames(3, TestBlockBuilder.Request("/a/path")),
         ];
 
-        var (output, rewriting, error) = await RunAsync(input, chunk: 8);
+        var (output, rewriting, error) = await NormalizerPipes.RunAsync(input, chunk: 8);
         Assert.Equal(input, output);
         Assert.False(rewriting);
         Assert.Null(error);
@@ -122,7 +122,7 @@ public sealed class AuthorityNormalizingConnectionTests
             .. RawHttp2Client.HeadersFrames(3, TestBlockBuilder.Request("/a/path")),
         ];
 
-        var (output, rewriting, error) = await RunAsync(input, chunk: 64);
+        var (output, rewriting, error) = await NormalizerPipes.RunAsync(input, chunk: 64);
         Assert.Equal(input, output);
         Assert.False(rewriting);
         Assert.Null(error);
@@ -139,7 +139,7 @@ public sealed class AuthorityNormalizingConnectionTests
             .. RawHttp2Client.Frame(0x0, 0, 1, [1, 2, 3]),
         ];
 
-        var (_, rewriting, error) = await RunAsync(input, chunk: 64);
+        var (_, rewriting, error) = await NormalizerPipes.RunAsync(input, chunk: 64);
         Assert.True(rewriting);
         Assert.IsType<ConnectionAbortedException>(error);
     }
@@ -167,43 +167,6 @@ public sealed class AuthorityNormalizingConnectionTests
     [InlineData("host*", false)]
     public void AuthorityValidatorMirrorsKestrel(string authority, bool valid) =>
         Assert.Equal(valid, AuthorityValidator.IsValid(Ascii(authority)));
-
-    private static async Task<(byte[] Output, bool Rewriting, Exception? Error)> RunAsync(byte[] input, int chunk)
-    {
-        var inbound = new Pipe();
-        var outbound = new Pipe();
-        Exception? aborted = null;
-        using var connection = new AuthorityNormalizingConnection(inbound.Reader, outbound.Writer, onAbort: e => aborted = e);
-        Task pump = connection.RunAsync();
-        Task<byte[]> reader = ReadAllAsync(outbound.Reader);
-
-        for (int offset = 0; offset < input.Length; offset += chunk)
-        {
-            await inbound.Writer.WriteAsync(input.AsMemory(offset, Math.Min(chunk, input.Length - offset)));
-        }
-
-        await inbound.Writer.CompleteAsync();
-        await pump.WaitAsync(TimeSpan.FromSeconds(10));
-        byte[] output;
-        try
-        {
-            output = await reader;
-        }
-        catch (ConnectionAbortedException)
-        {
-            output = [];
-        }
-
-        return (output, connection.IsRewriting, aborted);
-    }
-
-    private static async Task<byte[]> ReadAllAsync(PipeReader reader)
-    {
-        var all = new MemoryStream();
-        await reader.CopyToAsync(all);
-        await reader.CompleteAsync();
-        return all.ToArray();
-    }
 
     private static List<(Http2FrameHeader Header, byte[] Payload)> ReadFrames(byte[] bytes)
     {
