@@ -38,7 +38,7 @@ public sealed class CrashSafetyTests : IDisposable
         _output.WriteLine($"seed {seed}, {iterations} plugin kills");
         var random = new Random(seed);
         _files.InitAtMinimumCost();
-        RequireNoKeyLost(KeystoreSnapshot.Load(_files));
+        LoadRequiringNoKeyLost();
         var socket = _files.Directory.File("kms.sock");
         var watch = Stopwatch.StartNew();
 
@@ -49,7 +49,7 @@ public sealed class CrashSafetyTests : IDisposable
         for (var i = 0; i < iterations; i++)
         {
             await using var plugin = await PluginProcess.StartAsync(socket, null, _files.Args);
-            RequireNoKeyLost(KeystoreSnapshot.Load(_files));
+            LoadRequiringNoKeyLost();
 
             // What the last plugin acknowledged just before its kill is what a crash could lose; older ones were checked after earlier restarts.
             await AcknowledgedCiphertext.AssertAllDecryptAsync(plugin, lastEpoch);
@@ -76,8 +76,7 @@ public sealed class CrashSafetyTests : IDisposable
             await AcknowledgedCiphertext.AssertAllDecryptAsync(plugin, acknowledged);
         }
 
-        var final = KeystoreSnapshot.Load(_files);
-        RequireNoKeyLost(final);
+        var final = LoadRequiringNoKeyLost();
         var rootKeysUsed = acknowledged.Select(a => Core.Envelope.EnvelopeEncryptor.ReadRootKeyId(a.Ciphertext)).Distinct().Count();
         _output.WriteLine(
             $"{iterations} plugin kills, {acknowledged.Count} acknowledged ciphertexts (under {rootKeysUsed} root keys) all decrypt; " +
@@ -126,9 +125,8 @@ public sealed class CrashSafetyTests : IDisposable
     /// <summary>The file is the old one or the new one: it loads, and keeps every key with its material.</summary>
     private KeystoreSnapshot CheckAfterCommand(KeystoreSnapshot before, CommandRun run, CommandKills counts)
     {
-        var after = KeystoreSnapshot.Load(_files);
+        var after = LoadRequiringNoKeyLost();
         Assert.Empty(before.LostIn(after));
-        RequireNoKeyLost(after);
         if (run.Killed && (after.Keys.Count != before.Keys.Count || after.PrimaryId != before.PrimaryId))
         {
             counts.KilledAfterWrite++;
@@ -168,10 +166,16 @@ public sealed class CrashSafetyTests : IDisposable
         return new CommandRun(killed, killed ? null : watch.Elapsed, result);
     }
 
-    private void RequireNoKeyLost(KeystoreSnapshot snapshot)
+    /// <summary>
+    /// Loads the file and compares it with every key seen so far. Load and compare happen under one
+    /// lock: the rotation loop and the restart loop both check, and a snapshot loaded before a key
+    /// was added must not be compared after another thread recorded that key.
+    /// </summary>
+    private KeystoreSnapshot LoadRequiringNoKeyLost()
     {
         lock (_keysGate)
         {
+            var snapshot = KeystoreSnapshot.Load(_files);
             foreach (var (id, material) in _everySeenKey)
             {
                 Assert.True(snapshot.Keys.TryGetValue(id, out var key), $"root key {id} is gone from the keystore");
@@ -182,6 +186,8 @@ public sealed class CrashSafetyTests : IDisposable
             {
                 _everySeenKey.TryAdd(key.Id, key.Material);
             }
+
+            return snapshot;
         }
     }
 
