@@ -7,17 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-.build/aot}
 
-packages=(clang zlib1g-dev)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "==> installing Debian packages: ${missing[*]}"
-  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+scripts/install-debian-packages.sh clang zlib1g-dev
 
 # Its own bin/obj folders, so the AOT build never mixes with the JIT build's.
 dotnet publish src/KmsPlugin.Server -c Release -r linux-x64 -p:PublishAot=true \
