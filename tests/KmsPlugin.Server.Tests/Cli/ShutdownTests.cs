@@ -57,7 +57,10 @@ public sealed partial class ShutdownTests : IDisposable
 
         await ProcessRunner.RunAsync("kill", ["-TERM", plugin.Id.ToString(CultureInfo.InvariantCulture)]);
         var refused = await RefusedNewCallAsync(socket);
-        Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
+        // Refused either way: Unavailable once the listener is closed, or Internal when the client's
+        // connection is accepted and then closed during its HTTP/2 handshake by the stopping server
+        // (seen in one CI run; Grpc.Net.Client reports that handshake failure as Internal).
+        Assert.True(refused.StatusCode is StatusCode.Unavailable or StatusCode.Internal, refused.ToString());
         Assert.Contains(decrypts, call => !call.IsCompleted);
 
         var answers = await Task.WhenAll(decrypts);

@@ -83,6 +83,47 @@ public sealed class LoadGeneratorTests
         Assert.True(decrypted.GetProperty("server_rss_mib").GetDouble() > 0);
     }
 
+    [Fact]
+    public async Task Go_client_coldstart_decrypts_every_key_after_a_restart_and_reports_a_wrong_plaintext()
+    {
+        using var keystore = new KeystoreFiles("go client cold start");
+        await keystore.CliAsync("keystore", "init");
+        var socket = keystore.Directory.File("kms.sock");
+        var file = keystore.Directory.File("pairs.bin");
+
+        await using (var plugin = await PluginProcess.StartAsync(socket, null, keystore.Args))
+        {
+            var encrypted = await GoColdStartAsync(socket, "coldstart-encrypt", file, expectSuccess: true);
+            Assert.Equal(0, encrypted.GetProperty("errors").GetInt64());
+            Assert.Equal(0, await plugin.TerminateAsync());
+        }
+
+        await using var restarted = await PluginProcess.StartAsync(socket, null, keystore.Args);
+        var decrypted = await GoColdStartAsync(socket, "coldstart-decrypt", file, expectSuccess: true);
+        Assert.Equal(300, decrypted.GetProperty("count").GetInt32());
+        Assert.Equal(0, decrypted.GetProperty("errors").GetInt64());
+        AssertOrdered(decrypted, "p50_ms", "p99_ms", "max_ms");
+
+        // The check is real: swap two plaintexts in the file and both of their Decrypts count as wrong.
+        var bytes = await File.ReadAllBytesAsync(file);
+        const int pairLength = 4 + 32 + 4;
+        var firstCipherLength = System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(36));
+        var second = pairLength + firstCipherLength;
+        var first = bytes.AsSpan(4, 32).ToArray();
+        bytes.AsSpan(second + 4, 32).CopyTo(bytes.AsSpan(4, 32));
+        first.CopyTo(bytes.AsSpan(second + 4, 32));
+        await File.WriteAllBytesAsync(file, bytes);
+        var swapped = await GoColdStartAsync(socket, "coldstart-decrypt", file, expectSuccess: false);
+        Assert.Equal(2, swapped.GetProperty("errors").GetInt64());
+    }
+
+    private static async Task<JsonElement> GoColdStartAsync(string socket, string mode, string file, bool expectSuccess)
+    {
+        var result = await GoClient.RunAsync("-api", "v1", "-socket", socket, "-mode", mode, "-calls", "300", "-concurrency", "16", "-file", file, "-timeout", "30s");
+        Assert.True((result.ExitCode == 0) == expectSuccess, result.ToString());
+        return JsonDocument.Parse(result.Output.Trim()).RootElement.Clone();
+    }
+
     private static Task<JsonElement> RunAsync(string socket, string api, string authority) =>
         LoadGenerator.RunJsonAsync("run", "--socket", socket, "--api", api, "--authority", authority,
             "--concurrency", "1,4", "--duration", "1s", "--warmup", "300ms", "--mix", "1:1", "--target", "under-test", "--timeout", Deadline);

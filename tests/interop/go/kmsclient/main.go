@@ -54,6 +54,9 @@ type options struct {
 	ciphertextB64   string
 	keyID           string
 	annotationsJSON string
+
+	// coldstart modes
+	file string
 }
 
 func main() {
@@ -61,7 +64,7 @@ func main() {
 	flag.StringVar(&o.api, "api", "v1", "KMS API: v1 (package v1beta1) or v2 (package v2)")
 	flag.StringVar(&o.socket, "socket", "", "plugin socket: a path, @abstract, or unix:///path (required)")
 	flag.StringVar(&o.authority, "authority", "", "which `mode` of :authority to send: raw (grpc-go 1.33 default = socket path, like kube-apiserver v1 and v2 before 1.32), percent (path with every '/' as %2F, like newer grpc-go), localhost (like kube-apiserver v2 >= 1.32); default raw for -api v1, localhost for -api v2")
-	flag.StringVar(&o.mode, "mode", "check", "check | load | bad; with -api v2 also status | encrypt | decrypt")
+	flag.StringVar(&o.mode, "mode", "check", "check | load | bad; with -api v1 also coldstart-encrypt | coldstart-decrypt; with -api v2 also status | encrypt | decrypt")
 	flag.DurationVar(&o.timeout, "timeout", 3*time.Second, "per-RPC deadline (kube-apiserver's default KMS timeout is 3s)")
 	flag.IntVar(&o.concurrency, "concurrency", 4, "load: number of concurrent workers")
 	flag.DurationVar(&o.duration, "duration", 5*time.Second, "load: how long to run (ignored if -calls > 0)")
@@ -71,6 +74,7 @@ func main() {
 	flag.StringVar(&o.ciphertextB64, "ciphertext-b64", "", "v2 decrypt: ciphertext as standard base64 (empty: an empty ciphertext)")
 	flag.StringVar(&o.keyID, "key-id", "", "v2 decrypt: key_id to send")
 	flag.StringVar(&o.annotationsJSON, "annotations-json", "", "v2 decrypt: annotations as a JSON object of key -> standard base64 value, as -mode encrypt prints them")
+	flag.StringVar(&o.file, "file", "", "coldstart-encrypt/-decrypt (v1): file of plaintext and ciphertext pairs")
 	flag.Parse()
 
 	if err := run(o); err != nil {
@@ -124,6 +128,8 @@ func run(o options) error {
 		return runLoad(o, authority, c.version, func() error { return c.roundTrip(randomBytes(32)) })
 	case "bad":
 		return runBad(c)
+	case "coldstart-encrypt", "coldstart-decrypt":
+		return runColdStart(c, o, o.file)
 	case "status", "encrypt", "decrypt":
 		return usageError("-mode " + o.mode + " needs -api v2")
 	default:
