@@ -1,5 +1,5 @@
 using System.Globalization;
-using System.Text.Json;
+using System.Text.Json.Nodes;
 using Grpc.Core;
 using KmsPlugin.Protocol.Plugin.V1;
 
@@ -37,19 +37,33 @@ internal static class RootKeyReport
         }
     }
 
-    public static string ToJson(bool healthy, ListRootKeysResponse? listing) => JsonSerializer.Serialize(new
+    // A JsonNode tree rather than serialised anonymous types, so the NativeAOT build needs no reflection.
+    public static string ToJson(bool healthy, ListRootKeysResponse? listing)
     {
-        healthy,
-        provider = listing?.Provider,
-        rootKeys = listing?.RootKeys.Select(key => new
+        JsonArray? keys = null;
+        if (listing is not null)
         {
-            id = key.Id,
-            role = RoleName(key.Role),
-            generation = key.Generation > 0 ? key.Generation : (long?)null,
-            expiresAt = Expiry(key),
-            keyCheckValue = key.KeyCheckValue,
-        }),
-    });
+            keys = [];
+            foreach (var key in listing.RootKeys)
+            {
+                keys.Add((JsonNode)new JsonObject
+                {
+                    ["id"] = key.Id,
+                    ["role"] = RoleName(key.Role),
+                    ["generation"] = key.Generation > 0 ? key.Generation : null,
+                    ["expiresAt"] = Expiry(key),
+                    ["keyCheckValue"] = key.KeyCheckValue,
+                });
+            }
+        }
+
+        return new JsonObject
+        {
+            ["healthy"] = healthy,
+            ["provider"] = listing?.Provider,
+            ["rootKeys"] = keys,
+        }.ToJsonString();
+    }
 
     private static string? Expiry(RootKey key) =>
         key.ExpiresAt?.ToDateTimeOffset().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
