@@ -8,21 +8,7 @@ internal static class ChartRenderer
 {
     public static string ChartDirectory => System.IO.Path.Combine(RepositoryPaths.Root, "charts/kms-plugin");
 
-    public static string Path
-    {
-        get
-        {
-            var path = Environment.GetEnvironmentVariable("KMS_PLUGIN_CHART_RENDERER") is { Length: > 0 } configured
-                ? configured
-                : System.IO.Path.Combine(RepositoryPaths.Root, ".build/bin/chart-render");
-            if (!File.Exists(path))
-            {
-                throw new InvalidOperationException($"chart renderer not found at {path}: run scripts/test.sh (or scripts/build-chart-renderer.sh) first");
-            }
-
-            return path;
-        }
-    }
+    public static string Path => BuiltProgram.Find("KMS_PLUGIN_CHART_RENDERER", "chart-render", "chart renderer", "build-chart-renderer.sh");
 
     /// <summary>Renders the chart with <paramref name="values"/> (YAML) merged over values.yaml.</summary>
     public static Task<ProcessResult> RenderAsync(TempDirectory directory, string values, params string[] extra) =>

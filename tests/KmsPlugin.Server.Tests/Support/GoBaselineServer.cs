@@ -20,10 +20,7 @@ internal sealed class GoBaselineServer : IAsyncDisposable
 
     public static async Task<GoBaselineServer> StartAsync(string socketPath)
     {
-        var path = Environment.GetEnvironmentVariable("KMS_PLUGIN_GO_BASELINE") is { Length: > 0 } configured
-            ? configured
-            : System.IO.Path.Combine(RepositoryPaths.Root, ".build/bin/kms-baseline");
-        Assert.True(File.Exists(path), $"grpc-go baseline server not found at {path}: run scripts/test.sh (or scripts/build-go-baseline.sh) first");
+        var path = BuiltProgram.Find("KMS_PLUGIN_GO_BASELINE", "kms-baseline", "grpc-go baseline server", "build-go-baseline.sh");
         var server = new GoBaselineServer(ProcessRunner.Start(path, ["-socket", socketPath]), socketPath);
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         while (!PluginProcess.Connectable(socketPath))

@@ -8,21 +8,7 @@ namespace KmsPlugin.Server.Tests.Support;
 /// </summary>
 internal static class GoClient
 {
-    public static string Path
-    {
-        get
-        {
-            var path = Environment.GetEnvironmentVariable("KMS_PLUGIN_GO_CLIENT") is { Length: > 0 } configured
-                ? configured
-                : System.IO.Path.Combine(RepositoryPaths.Root, ".build/bin/kms-goclient");
-            if (!File.Exists(path))
-            {
-                throw new InvalidOperationException($"Go interop client not found at {path}: run scripts/test.sh (or scripts/build-go-client.sh) first");
-            }
-
-            return path;
-        }
-    }
+    public static string Path => BuiltProgram.Find("KMS_PLUGIN_GO_CLIENT", "kms-goclient", "Go interop client", "build-go-client.sh");
 
     public static Task<ProcessResult> RunAsync(params string[] arguments) => ProcessRunner.RunAsync(Path, arguments);
 
