@@ -7,9 +7,9 @@ namespace KmsPlugin.Server.Diagnostics;
 /// Decorates a root-key provider so that wrap and unwrap fail, hang, slow down or fail every k-th
 /// time, switchable at run time. For tests, and for `serve --diagnostics-faults-file`; never on
 /// otherwise. Key lookups (<see cref="Primary"/>, <see cref="GetForDecrypt"/>) are not faulted:
-/// they answer from memory in every real provider.
+/// they answer from memory in every real provider, and neither is the key listing.
 /// </summary>
-internal sealed class FaultInjectingKeyProvider : IKeyEncryptionKeyProvider
+internal sealed class FaultInjectingKeyProvider : IKeyEncryptionKeyProvider, IKeyEncryptionKeyCatalog
 {
     private readonly IKeyEncryptionKeyProvider _inner;
     private readonly ConditionalWeakTable<IKeyEncryptionKey, FaultInjectingKey> _keys = new();
@@ -71,6 +71,11 @@ internal sealed class FaultInjectingKeyProvider : IKeyEncryptionKeyProvider
     }
 
     public IKeyEncryptionKey GetForDecrypt(string keyId) => Decorate(_inner.GetForDecrypt(keyId));
+
+    /// <summary>The inner provider's listing: check values are computed at load, never through a faulted call.</summary>
+    public IReadOnlyList<KeyEncryptionKeyDescription> DescribeKeys() => _inner is IKeyEncryptionKeyCatalog catalog
+        ? catalog.DescribeKeys()
+        : throw new NotSupportedException($"the \"{_inner.Name}\" root-key provider cannot list its keys");
 
     /// <summary>Counts a call in; returns its number among calls of the same operation (from 1).</summary>
     internal long Enter(bool wrap)

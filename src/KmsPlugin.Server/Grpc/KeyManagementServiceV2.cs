@@ -98,9 +98,5 @@ internal sealed class KeyManagementServiceV2 : KeyManagementService.KeyManagemen
         new(new Status(StatusCode.InvalidArgument, $"plaintext of {plaintextLength} bytes does not fit a KMS v2 ciphertext (at most {MaxCiphertextLength} bytes)"));
 
     /// <summary>key_id comes from the caller: echo at most 80 printable characters of it.</summary>
-    private static string Printable(string value)
-    {
-        var clipped = value.Length > 80 ? value[..80] + "…" : value;
-        return string.Concat(clipped.Select(c => char.IsControl(c) ? '?' : c));
-    }
+    private static string Printable(string value) => ClientText.Printable(value);
 }

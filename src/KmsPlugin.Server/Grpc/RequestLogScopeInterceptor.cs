@@ -5,7 +5,8 @@ namespace KmsPlugin.Server.Grpc;
 
 /// <summary>
 /// Puts the gRPC method and, for KMS v2, kube-apiserver's request uid in the log scope of every
-/// line written while the call runs (the error interceptor's lines included).
+/// line written while the call runs (the error interceptor's lines included). The uid is the
+/// client's: escaped, so it cannot break the line.
 /// </summary>
 internal sealed class RequestLogScopeInterceptor : Interceptor
 {
@@ -24,7 +25,7 @@ internal sealed class RequestLogScopeInterceptor : Interceptor
         ServerCallContext context,
         UnaryServerMethod<TRequest, TResponse> continuation)
     {
-        var uid = request is IHasRequestUid { Uid.Length: > 0 } withUid ? withUid.Uid : "-";
+        var uid = request is IHasRequestUid { Uid.Length: > 0 } withUid ? ClientText.Printable(withUid.Uid) : "-";
         using (Scope(_logger, context.Method, uid))
         {
             return await continuation(request, context).ConfigureAwait(false);

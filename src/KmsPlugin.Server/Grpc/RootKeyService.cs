@@ -2,6 +2,7 @@ using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using KmsPlugin.Core.Keys;
 using KmsPlugin.Protocol.Plugin.V1;
+using KmsPlugin.Server.Diagnostics;
 
 namespace KmsPlugin.Server.Grpc;
 
@@ -20,7 +21,7 @@ internal sealed class RootKeyService : Protocol.Plugin.V1.RootKeyService.RootKey
 
     public override Task<ListRootKeysResponse> ListRootKeys(ListRootKeysRequest request, ServerCallContext context)
     {
-        if (_provider is not IKeyEncryptionKeyCatalog catalog)
+        if (_provider is not IKeyEncryptionKeyCatalog catalog || _provider is FaultInjectingKeyProvider { Inner: not IKeyEncryptionKeyCatalog })
         {
             throw new RpcException(new Status(StatusCode.Unimplemented, $"the \"{_provider.Name}\" root-key provider cannot list its keys"));
         }

@@ -46,6 +46,19 @@ internal sealed partial class RootKeyHealthProbe : BackgroundService
         }
     }
 
+    /// <summary>
+    /// What the health listener answers: "ok" or a fixed phrase from <see cref="HealthReasons"/>,
+    /// never a key id, path or error text (those are in the log and in v2 Status).
+    /// </summary>
+    public string PublicHealthz
+    {
+        get
+        {
+            var healthz = Healthz;
+            return healthz is "ok" ? healthz : Current.Healthy ? HealthReasons.Stale : Current.Reason;
+        }
+    }
+
     public async Task<RootKeyHealthReport> CheckNowAsync(CancellationToken cancellationToken)
     {
         var report = await RoundTripAsync(cancellationToken).ConfigureAwait(false);
@@ -109,21 +122,21 @@ internal sealed partial class RootKeyHealthProbe : BackgroundService
             var length = await primary.Key.UnwrapAsync(wrapped, ProbeContext, unwrapped, timeout.Token).AsTask().WaitAsync(timeout.Token).ConfigureAwait(false);
             return CryptographicOperations.FixedTimeEquals(unwrapped.AsSpan(0, length), probe)
                 ? new RootKeyHealthReport(true, "ok", _time.GetUtcNow(), keyId) { PrimaryExpiresAt = expiresAt }
-                : new RootKeyHealthReport(false, "root key check failed: unwrap returned different bytes", _time.GetUtcNow(), keyId);
+                : new RootKeyHealthReport(false, "root key check failed: unwrap returned different bytes", _time.GetUtcNow(), keyId) { Reason = HealthReasons.Mismatch };
         }
         catch (KmsException ex)
         {
             // An expired primary throws before its expiry can be read: keep the last one known.
-            return new RootKeyHealthReport(false, $"root key check failed: {ex.Message}", _time.GetUtcNow(), keyId) { PrimaryExpiresAt = expiresAt ?? Current.PrimaryExpiresAt };
+            return new RootKeyHealthReport(false, $"root key check failed: {ex.Message}", _time.GetUtcNow(), keyId) { PrimaryExpiresAt = expiresAt ?? Current.PrimaryExpiresAt, Reason = HealthReasons.Unavailable };
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            return new RootKeyHealthReport(false, $"root key check timed out after {_options.HealthProbeTimeout.TotalSeconds:0.#}s", _time.GetUtcNow(), keyId);
+            return new RootKeyHealthReport(false, $"root key check timed out after {_options.HealthProbeTimeout.TotalSeconds:0.#}s", _time.GetUtcNow(), keyId) { Reason = HealthReasons.TimedOut };
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             LogProbeError(_logger, ex);
-            return new RootKeyHealthReport(false, "root key check failed: internal error (see plugin log)", _time.GetUtcNow(), keyId);
+            return new RootKeyHealthReport(false, "root key check failed: internal error (see plugin log)", _time.GetUtcNow(), keyId) { Reason = HealthReasons.Error };
         }
         finally
         {

@@ -6,7 +6,8 @@ namespace KmsPlugin.Server.Observability;
 /// <summary>
 /// /livez (the process serves; never depends on the root key, so a kubelet liveness probe never
 /// restarts the plugin because an HSM is away), /healthz and /readyz (the cached root-key check,
-/// reason in the body), /metrics. Reached only over the loopback TCP listener, never the KMS socket.
+/// a fixed reason phrase in the body: the detail names key ids and paths, so only the log, v2
+/// Status and `kms-plugin status` carry it), /metrics. Reached only over the loopback TCP listener, never the KMS socket.
 /// </summary>
 internal static class HealthEndpoints
 {
@@ -33,6 +34,11 @@ internal static class HealthEndpoints
         app.MapMetrics("/metrics", metrics.Registry);
     }
 
-    private static IResult Answer(RootKeyHealthProbe health) =>
-        health.Healthz is "ok" ? Results.Text("ok\n") : Results.Text(health.Healthz + "\n", statusCode: StatusCodes.Status503ServiceUnavailable);
+    private static IResult Answer(RootKeyHealthProbe health)
+    {
+        var reason = health.PublicHealthz;
+        return reason is HealthReasons.Ok
+            ? Results.Text("ok\n")
+            : Results.Text($"unhealthy: {reason}; the plugin log and `kms-plugin status` say why\n", statusCode: StatusCodes.Status503ServiceUnavailable);
+    }
 }

@@ -63,6 +63,24 @@ public sealed class RootKeyStatusTests : IDisposable
         Assert.Equal("2099-01-01T00:00:00Z", json.GetProperty("rootKeys")[0].GetProperty("expiresAt").GetString());
     }
 
+    [Fact]
+    public async Task Status_lists_the_root_keys_with_fault_injection_on()
+    {
+        using var keystore = new KeystoreFiles("passphrase");
+        await keystore.CliAsync("keystore", "init");
+        var faults = _dir.File("faults");
+        await File.WriteAllTextAsync(faults, "");
+        var socket = _dir.File("faults.sock");
+        await using var plugin = await PluginProcess.StartAsync(socket, null, [.. keystore.Args, "--diagnostics-faults-file", faults]);
+
+        var status = await PluginProcess.RunCliAsync(null, ["status", "--socket", socket, "--json", .. Timeout]);
+
+        Assert.True(status.ExitCode == 0, status + plugin.Log);
+        var key = Keys(JsonDocument.Parse(status.Output).RootElement).Single();
+        Assert.Equal("primary", key.Role);
+        Assert.Matches("^[0-9a-f]{16}$", key.Kcv);
+    }
+
     private async Task<JsonElement> StatusJsonAsync(KeystoreFiles keystore, string socketName)
     {
         var socket = _dir.File(socketName);

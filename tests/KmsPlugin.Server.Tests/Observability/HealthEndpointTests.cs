@@ -36,14 +36,14 @@ public sealed class HealthEndpointTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_root_key_outage_fails_healthz_with_the_reason_but_never_livez()
+    public async Task A_root_key_outage_fails_healthz_with_a_fixed_reason_but_never_livez()
     {
         _provider.Unreachable = true;
         await _plugin.Host.Health.CheckNowAsync(default);
 
         var healthz = await _http.GetAsync("/healthz");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, healthz.StatusCode);
-        Assert.Equal("root key check failed: root key provider not reachable (test)\n", await healthz.Content.ReadAsStringAsync());
+        Assert.Equal("unhealthy: root key unavailable; the plugin log and `kms-plugin status` say why\n", await healthz.Content.ReadAsStringAsync());
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await _http.GetAsync("/readyz")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await _http.GetAsync("/livez")).StatusCode);
         Assert.Contains("kms_plugin_root_key_healthy{provider=\"software\"} 0", await _http.GetStringAsync("/metrics"));
@@ -51,6 +51,26 @@ public sealed class HealthEndpointTests : IAsyncLifetime
         _provider.Unreachable = false;
         await _plugin.Host.Health.CheckNowAsync(default);
         Assert.Equal(HttpStatusCode.OK, (await _http.GetAsync("/healthz")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Healthz_never_shows_the_detail_which_names_key_ids_and_paths_but_v2_status_does()
+    {
+        var keyId = _provider.Primary.KeyId;
+        _provider.Unreachable = true;
+        await _plugin.Host.Health.CheckNowAsync(default);
+
+        var bodies = new[] { await (await _http.GetAsync("/healthz")).Content.ReadAsStringAsync(), await (await _http.GetAsync("/readyz")).Content.ReadAsStringAsync() };
+        var status = await _plugin.V2.StatusAsync(new Protocol.V2.StatusRequest());
+
+        Assert.All(bodies, body =>
+        {
+            Assert.DoesNotContain("not reachable (test)", body);
+            Assert.DoesNotContain(keyId, body);
+            Assert.DoesNotContain(_provider.Primary.Key.Id, body);
+            Assert.Contains(Server.Hosting.HealthReasons.All, reason => body.StartsWith($"unhealthy: {reason};", StringComparison.Ordinal));
+        });
+        Assert.Equal("root key check failed: root key provider not reachable (test)", status.Healthz);
     }
 
     [Fact]
