@@ -102,16 +102,7 @@ internal static class ServeCommand
                 ExpiryWarning = settings.ExpiryWarning,
                 FaultsFile = faults,
             };
-            await using var host = await PluginHost.StartAsync(hostOptions, rootKeys, cancellationToken: cancellationToken);
-            if (settings.Dev)
-            {
-                RootKeySource.WarnDevelopment(host.Services.GetRequiredService<ILoggerFactory>());
-            }
-
-            RootKeySource.WarnIfDisconnected(rootKeys, host.Services.GetRequiredService<ILoggerFactory>());
-
-            await host.RunUntilShutdownAsync();
-            return 0;
+            return await ServeRun.RunAsync(hostOptions, rootKeys, settings.Dev, error, cancellationToken);
         });
         return command;
     }

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using KmsPlugin.Core.Envelope;
 using KmsPlugin.Core.Keys;
 using KmsPlugin.Server.Diagnostics;
@@ -15,6 +16,11 @@ internal sealed partial class PluginHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly PluginHostOptions _options;
+    private readonly List<PosixSignalRegistration> _stopSignals = [];
+    private UnixFileIdentity? _published;
+    private int _stopSignal;
+    private int _socketRemoved;
+    private bool _removedOwnSocket;
     private int _disposed;
 
     private PluginHost(WebApplication app, PluginHostOptions options, EnvelopeEncryptor encryptor)
@@ -22,6 +28,14 @@ internal sealed partial class PluginHost : IAsyncDisposable
         _app = app;
         _options = options;
         Encryptor = encryptor;
+
+        // Beside the host's own handlers (which stop it): a stop with none of these is a failure.
+        foreach (var signal in new[] { PosixSignal.SIGTERM, PosixSignal.SIGINT, PosixSignal.SIGQUIT })
+        {
+            _stopSignals.Add(PosixSignalRegistration.Create(signal, _ => Volatile.Write(ref _stopSignal, 1)));
+        }
+
+        app.Lifetime.ApplicationStopping.Register(RemoveSocket);
     }
 
     public string SocketPath => _options.SocketPath;
@@ -47,7 +61,25 @@ internal sealed partial class PluginHost : IAsyncDisposable
     {
         UnixSocketFile.Prepare(options.SocketPath);
         var stagingPath = UnixSocketFile.CreateStagingPath(options.SocketPath);
+        try
+        {
+            return await StartStagedAsync(options, provider, stagingPath, configureLogging, time, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Gone already once published; on any failure, no ".kmsp-*" directory is left behind.
+            UnixSocketFile.DiscardStaging(stagingPath);
+        }
+    }
 
+    private static async Task<PluginHost> StartStagedAsync(
+        PluginHostOptions options,
+        IKeyEncryptionKeyProvider provider,
+        string stagingPath,
+        Action<ILoggingBuilder>? configureLogging,
+        TimeProvider? time,
+        CancellationToken cancellationToken)
+    {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();
 
@@ -143,22 +175,20 @@ internal sealed partial class PluginHost : IAsyncDisposable
         app.MapGrpcService<KeyManagementServiceV2>();
         app.MapGrpcService<RootKeyService>();
 
-        // Faults apply from the first call, the health probe's included.
-        app.Services.GetService<RootKeyFaultsFile>()?.Refresh();
-
-        // The first answer to Status must already be a real one.
-        await app.Services.GetRequiredService<RootKeyHealthProbe>().CheckNowAsync(cancellationToken).ConfigureAwait(false);
-
         var host = new PluginHost(app, options, encryptor);
         try
         {
-            await app.StartAsync(cancellationToken).ConfigureAwait(false);
-            UnixSocketFile.Publish(stagingPath, options.SocketPath, options.SocketMode);
+            // Faults apply from the first call, the health probe's included.
+            app.Services.GetService<RootKeyFaultsFile>()?.Refresh();
+
+            // The first answer to Status must already be a real one.
+            await app.Services.GetRequiredService<RootKeyHealthProbe>().CheckNowAsync(cancellationToken).ConfigureAwait(false);
+            await StartListeningAsync(app, options, cancellationToken).ConfigureAwait(false);
+            host._published = UnixSocketFile.Publish(stagingPath, options.SocketPath, options.SocketMode);
         }
         catch
         {
             await host.DisposeAsync().ConfigureAwait(false);
-            UnixSocketFile.DiscardStaging(stagingPath);
             throw;
         }
 
@@ -177,11 +207,62 @@ internal sealed partial class PluginHost : IAsyncDisposable
         return host;
     }
 
-    /// <summary>Runs until SIGTERM/SIGINT, then drains in-flight calls and removes the socket.</summary>
+    /// <summary>True once SIGTERM, SIGINT or SIGQUIT arrived; a host that stopped otherwise failed.</summary>
+    public bool StoppedBySignal => Volatile.Read(ref _stopSignal) != 0;
+
+    /// <summary>Runs until SIGTERM/SIGINT (or a failure stops the host), then removes the socket and drains in-flight calls.</summary>
     public async Task RunUntilShutdownAsync()
     {
         await _app.WaitForShutdownAsync().ConfigureAwait(false);
         await DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Kestrel's bind errors, turned into the one line that names the setting to change.</summary>
+    private static async Task StartListeningAsync(WebApplication app, PluginHostOptions options, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException ex) when (options.HealthEndpoint is { } health && IsBindFailure(ex, health, out var inUse))
+        {
+            var flag = Cli.Configuration.ServeSettings.HealthAddress.Flag;
+            throw new PluginStartException(inUse
+                ? $"health address {health} is in use (another kms-plugin on this node?); set {flag} to a free port, or \"off\""
+                : $"cannot listen on health address {health}: {ex.InnerException?.Message ?? ex.Message}; set {flag}", ex);
+        }
+    }
+
+    private static bool IsBindFailure(IOException ex, System.Net.IPEndPoint health, out bool inUse)
+    {
+        inUse = ex.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException;
+        return ex.Message.Contains(health.ToString(), StringComparison.Ordinal);
+    }
+
+    /// <summary>At the start of the drain, while this plugin still listens, so no successor can have bound the path yet.</summary>
+    private void RemoveSocket()
+    {
+        if (_published is { } published && Interlocked.Exchange(ref _socketRemoved, 1) == 0)
+        {
+            try
+            {
+                _removedOwnSocket = UnixSocketFile.RemoveIfSame(_options.SocketPath, published);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                LogSocketNotRemoved(_app.Logger, _options.SocketPath, ex.Message);
+                return;
+            }
+
+            if (_removedOwnSocket)
+            {
+                LogSocketRemoved(_app.Logger, _options.SocketPath);
+            }
+            else
+            {
+                LogSocketNotOurs(_app.Logger, _options.SocketPath);
+            }
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -193,13 +274,18 @@ internal sealed partial class PluginHost : IAsyncDisposable
 
         try
         {
+            RemoveSocket();
             using var grace = new CancellationTokenSource(_options.ShutdownGrace);
             await _app.StopAsync(grace.Token).ConfigureAwait(false);
         }
         finally
         {
-            UnixSocketFile.Remove(_options.SocketPath);
-            LogStopped(_app.Logger, _options.SocketPath);
+            if (_removedOwnSocket)
+            {
+                LogStopped(_app.Logger, _options.SocketPath);
+            }
+
+            _stopSignals.ForEach(s => s.Dispose());
             await _app.DisposeAsync().ConfigureAwait(false);
             Encryptor.Dispose();
         }
@@ -210,4 +296,13 @@ internal sealed partial class PluginHost : IAsyncDisposable
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "stopped; socket {SocketPath} removed")]
     private static partial void LogStopped(ILogger logger, string socketPath);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "stopping: socket {SocketPath} removed; draining calls in flight")]
+    private static partial void LogSocketRemoved(ILogger logger, string socketPath);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "stopping: socket {SocketPath} is no longer the one this plugin bound (another process replaced it); left in place")]
+    private static partial void LogSocketNotOurs(ILogger logger, string socketPath);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Warning, Message = "stopping: socket {SocketPath} could not be removed: {Reason}")]
+    private static partial void LogSocketNotRemoved(ILogger logger, string socketPath, string reason);
 }

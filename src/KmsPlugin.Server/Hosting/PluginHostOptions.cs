@@ -37,6 +37,9 @@ internal sealed record PluginHostOptions
     /// <summary>Watch-and-reload for the root keys and config file; null when nothing can change at run time.</summary>
     public RootKeyReload? Reload { get; init; }
 
+    /// <summary>How often a watched file whose directory cannot be watched (inotify limit, no read permission, gone) is polled.</summary>
+    public TimeSpan ReloadPollInterval { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>From this long before the primary root key expires, every check logs a warning.</summary>
     public TimeSpan ExpiryWarning { get; init; } = TimeSpan.FromDays(30);
 

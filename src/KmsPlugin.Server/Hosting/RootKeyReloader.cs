@@ -4,7 +4,7 @@ namespace KmsPlugin.Server.Hosting;
 
 /// <summary>
 /// Reloads the root keys and the config file when one of their files changes (the CLI writes the
-/// keystore by atomic rename) or on SIGHUP. Bursts of file events are folded into one reload. A reload that fails keeps the
+/// keystore by atomic rename) or on SIGHUP; a file that cannot be watched is polled instead. Bursts of file events are folded into one reload. A reload that fails keeps the
 /// running key ring and says why; nothing is ever dropped from memory because a file went bad.
 /// </summary>
 internal sealed partial class RootKeyReloader : BackgroundService
@@ -15,11 +15,13 @@ internal sealed partial class RootKeyReloader : BackgroundService
     private readonly RootKeyHealthProbe _health;
     private readonly ILogger<RootKeyReloader> _logger;
     private readonly SemaphoreSlim _signal = new(0);
+    private readonly TimeSpan _pollInterval;
     private long _reloads;
     private long _failures;
 
-    public RootKeyReloader(RootKeyReload reload, RootKeyHealthProbe health, ILogger<RootKeyReloader> logger)
+    public RootKeyReloader(RootKeyReload reload, RootKeyHealthProbe health, PluginHostOptions options, ILogger<RootKeyReloader> logger)
     {
+        _pollInterval = options.ReloadPollInterval;
         _reload = reload;
         _health = health;
         _logger = logger;
@@ -40,8 +42,7 @@ internal sealed partial class RootKeyReloader : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var watched = new List<FileSystemWatcher>();
-        IReadOnlyList<string> watchedFiles = [];
+        FileChangeMonitor? monitor = null;
         using var hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
         {
             context.Cancel = true;
@@ -53,13 +54,12 @@ internal sealed partial class RootKeyReloader : BackgroundService
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                // A folder that is gone cannot be watched; SIGHUP still works, and it is tried again after the next reload.
-                var files = _reload.WatchedFiles().Select(Path.GetFullPath).Where(f => Directory.Exists(Path.GetDirectoryName(f))).ToList();
-                if (!files.SequenceEqual(watchedFiles, StringComparer.Ordinal))
+                // Asked again after every reload: the reload may have pointed at another keystore.
+                var files = _reload.WatchedFiles().Select(Path.GetFullPath).ToList();
+                if (monitor is null || !files.SequenceEqual(monitor.Files, StringComparer.Ordinal))
                 {
-                    DisposeAll(watched);
-                    watched.AddRange(files.Select(Watch));
-                    watchedFiles = files;
+                    monitor?.Dispose();
+                    monitor = new FileChangeMonitor(files, _pollInterval, Request, _logger);
                 }
 
                 await _signal.WaitAsync(stoppingToken).ConfigureAwait(false);
@@ -77,42 +77,8 @@ internal sealed partial class RootKeyReloader : BackgroundService
         }
         finally
         {
-            DisposeAll(watched);
+            monitor?.Dispose();
         }
-    }
-
-    // The whole directory is watched: a Kubernetes ConfigMap or Secret volume updates its files by
-    // swapping a "..data" symlink, so no event ever names the file itself.
-    private FileSystemWatcher Watch(string path)
-    {
-        var name = Path.GetFileName(path);
-        var watcher = new FileSystemWatcher(Path.GetDirectoryName(path)!)
-        {
-            NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.LastWrite | NotifyFilters.Size,
-        };
-        void OnEvent(object sender, FileSystemEventArgs e)
-        {
-            if (e.Name == name || e.Name?.StartsWith("..", StringComparison.Ordinal) == true || (e is RenamedEventArgs r && r.OldName == name))
-            {
-                Request();
-            }
-        }
-
-        watcher.Changed += OnEvent;
-        watcher.Created += OnEvent;
-        watcher.Renamed += OnEvent;
-        watcher.EnableRaisingEvents = true;
-        return watcher;
-    }
-
-    private static void DisposeAll(List<FileSystemWatcher> watchers)
-    {
-        foreach (var watcher in watchers)
-        {
-            watcher.Dispose();
-        }
-
-        watchers.Clear();
     }
 
     private async Task ReloadOnceAsync(CancellationToken cancellationToken)

@@ -1,12 +1,13 @@
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 
 namespace KmsPlugin.Server.Hosting;
 
 /// <summary>
 /// The socket path's life: parent directory created, a stale socket removed (never a regular
 /// file or a socket another process still serves), bound in a private staging directory, given
-/// the configured mode there and only then renamed into place (so no client ever sees it with
-/// looser permissions), removed on shutdown.
+/// the configured mode there and only then linked into place (so no client ever sees it with
+/// looser permissions), removed on shutdown only while it is still the one this process bound.
 /// </summary>
 internal static class UnixSocketFile
 {
@@ -14,6 +15,8 @@ internal static class UnixSocketFile
 
     /// <summary>Bytes the staging path adds to the parent: "/.kmsp-" + 8 hex + "/k".</summary>
     private const int StagingOverhead = 17;
+
+    private const int AlreadyExists = 17; // EEXIST
 
     /// <summary>Every problem that stops the path being used, empty when it is ready to bind.</summary>
     public static IReadOnlyList<string> Check(string path)
@@ -49,38 +52,71 @@ internal static class UnixSocketFile
         var problems = Check(path);
         if (problems.Count > 0)
         {
-            throw new InvalidOperationException(string.Join("; ", problems));
+            throw new PluginStartException(string.Join("; ", problems));
         }
 
         var parent = Path.GetDirectoryName(path)!;
-        if (!Directory.Exists(parent))
+        try
         {
-            Directory.CreateDirectory(parent, DirectoryMode);
-        }
+            if (!Directory.Exists(parent))
+            {
+                Directory.CreateDirectory(parent, DirectoryMode);
+            }
 
-        if (IsServed(path))
+            // Check has made sure that anything at the path is a socket.
+            if (UnixFileType.SocketIdentity(path) is not { } stale)
+            {
+                return;
+            }
+
+            if (IsServed(path))
+            {
+                throw new PluginStartException(Served(path));
+            }
+
+            // Only the socket found stale: a plugin starting at the same moment may have put its own there since.
+            RemoveIfSame(path, stale);
+        }
+        catch (Exception ex) when (ex is UnauthorizedAccessException or IOException)
         {
-            throw new InvalidOperationException($"another process is serving on socket \"{path}\"");
+            throw NotWritable(parent, ex);
         }
-
-        // Check has made sure that anything at the path is a socket: a stale one.
-        File.Delete(path);
     }
 
     /// <summary>A path in a new owner-only directory beside <paramref name="path"/>, to bind before publishing.</summary>
     public static string CreateStagingPath(string path)
     {
-        var directory = Path.Combine(Path.GetDirectoryName(path)!, ".kmsp-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4)));
-        Directory.CreateDirectory(directory, DirectoryMode);
+        var parent = Path.GetDirectoryName(path)!;
+        var directory = Path.Combine(parent, ".kmsp-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4)));
+        try
+        {
+            Directory.CreateDirectory(directory, DirectoryMode);
+        }
+        catch (Exception ex) when (ex is UnauthorizedAccessException or IOException)
+        {
+            throw NotWritable(parent, ex);
+        }
+
         return Path.Combine(directory, "k");
     }
 
-    /// <summary>Sets the bound socket's mode, then renames it to <paramref name="path"/>.</summary>
-    public static void Publish(string stagingPath, string path, UnixFileMode mode)
+    /// <summary>
+    /// Sets the bound socket's mode, then links it to <paramref name="path"/>; link(2), unlike
+    /// rename(2), never replaces a socket another plugin published first. Returns what was published.
+    /// </summary>
+    public static UnixFileIdentity Publish(string stagingPath, string path, UnixFileMode mode)
     {
         File.SetUnixFileMode(stagingPath, mode);
-        File.Move(stagingPath, path, overwrite: false);
+        if (link(stagingPath, path) != 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            throw errno == AlreadyExists
+                ? new PluginStartException(Served(path))
+                : NotWritable(Path.GetDirectoryName(path)!, new IOException(Marshal.GetPInvokeErrorMessage(errno)));
+        }
+
         DiscardStaging(stagingPath);
+        return UnixFileType.SocketIdentity(path) ?? throw new PluginStartException($"socket \"{path}\" was removed by another process as it was published");
     }
 
     public static void DiscardStaging(string stagingPath)
@@ -97,13 +133,25 @@ internal static class UnixSocketFile
         }
     }
 
-    public static void Remove(string path)
+    /// <summary>Removes the socket at <paramref name="path"/> only if it is still <paramref name="published"/>; true when removed.</summary>
+    public static bool RemoveIfSame(string path, UnixFileIdentity published)
     {
-        if (UnixFileType.IsSocket(path))
+        if (UnixFileType.SocketIdentity(path) != published)
         {
-            File.Delete(path);
+            return false;
         }
+
+        File.Delete(path);
+        return true;
     }
+
+    private static string Served(string path) =>
+        $"another process is serving on socket \"{path}\" (another kms-plugin on this node?); stop it, or set {Cli.Configuration.ServeSettings.Socket.Flag} to another path";
+
+    private static PluginStartException NotWritable(string directory, Exception ex) => new(
+        $"cannot create the socket in \"{directory}\" as user {Environment.UserName}: {(ex is UnauthorizedAccessException ? "permission denied" : ex.Message)}; " +
+        $"set {Cli.Configuration.ServeSettings.Socket.Flag} to a directory this user may write, or give the directory to this user",
+        ex);
 
     private static bool IsServed(string path)
     {
@@ -118,4 +166,7 @@ internal static class UnixSocketFile
             return false;
         }
     }
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int link([MarshalAs(UnmanagedType.LPUTF8Str)] string oldPath, [MarshalAs(UnmanagedType.LPUTF8Str)] string newPath);
 }
