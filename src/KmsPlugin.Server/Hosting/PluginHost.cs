@@ -222,21 +222,18 @@ internal sealed partial class PluginHost : IAsyncDisposable
     {
         try
         {
+            // Found before Kestrel tries, which would log the clash with a stack trace first.
+            if (options.HealthEndpoint is { Port: > 0 } health)
+            {
+                HealthPortProbe.ThrowIfInUse(health);
+            }
+
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (IOException ex) when (options.HealthEndpoint is { } health && IsBindFailure(ex, health, out var inUse))
+        catch (IOException ex) when (options.HealthEndpoint is { } health && ex.Message.Contains(health.ToString(), StringComparison.Ordinal))
         {
-            var flag = Cli.Configuration.ServeSettings.HealthAddress.Flag;
-            throw new PluginStartException(inUse
-                ? $"health address {health} is in use (another kms-plugin on this node?); set {flag} to a free port, or \"off\""
-                : $"cannot listen on health address {health}: {ex.InnerException?.Message ?? ex.Message}; set {flag}", ex);
+            throw HealthPortProbe.Failure(health, ex);
         }
-    }
-
-    private static bool IsBindFailure(IOException ex, System.Net.IPEndPoint health, out bool inUse)
-    {
-        inUse = ex.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException;
-        return ex.Message.Contains(health.ToString(), StringComparison.Ordinal);
     }
 
     /// <summary>At the start of the drain, while this plugin still listens, so no successor can have bound the path yet.</summary>

@@ -54,7 +54,7 @@ public sealed class UnixSocketLifecycleTests
         var path = dir.File("kms.sock");
         await File.WriteAllTextAsync(path, "precious");
 
-        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => PluginHost.StartAsync(new PluginHostOptions { SocketPath = path }, TestKeys.Development(), l => l.ClearProviders()));
+        var ex = await Assert.ThrowsAsync<PluginStartException>(() => PluginHost.StartAsync(new PluginHostOptions { SocketPath = path }, TestKeys.Development(), l => l.ClearProviders()));
 
         Assert.Contains("exists and is not a socket; refusing to delete it", ex.Message);
         Assert.Equal("precious", await File.ReadAllTextAsync(path));
@@ -65,7 +65,7 @@ public sealed class UnixSocketLifecycleTests
     {
         await using var first = await RunningPlugin.StartAsync(TestKeys.Development());
 
-        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => PluginHost.StartAsync(new PluginHostOptions { SocketPath = first.SocketPath }, TestKeys.Development(), l => l.ClearProviders()));
+        var ex = await Assert.ThrowsAsync<PluginStartException>(() => PluginHost.StartAsync(new PluginHostOptions { SocketPath = first.SocketPath }, TestKeys.Development(), l => l.ClearProviders()));
 
         Assert.Contains("another process is serving", ex.Message);
         Assert.True(Connectable(first.SocketPath));

@@ -58,9 +58,19 @@ internal sealed class PluginProcess : IAsyncDisposable
     }
 
     /// <summary>`serve` with exactly <paramref name="arguments"/> (e.g. only --config); waits until <paramref name="socketPath"/> accepts.</summary>
-    public static async Task<PluginProcess> StartServeAsync(string socketPath, IDictionary<string, string>? environment, params string[] arguments)
+    public static Task<PluginProcess> StartServeAsync(string socketPath, IDictionary<string, string>? environment, params string[] arguments) =>
+        StartAndWaitAsync("dotnet", [Executable, "serve", .. arguments], environment, socketPath);
+
+    /// <summary>`serve` as the unprivileged <paramref name="uid"/> (CI runs as root), waiting until <paramref name="socketPath"/> accepts.</summary>
+    public static Task<PluginProcess> StartServeAsUserAsync(int uid, string socketPath, params string[] arguments) =>
+        StartAndWaitAsync("setpriv", [.. AsUser(uid), "dotnet", Executable, "serve", .. arguments], null, socketPath);
+
+    /// <summary>setpriv's arguments that run the rest of a command line as <paramref name="uid"/> (and the same gid), no groups.</summary>
+    public static string[] AsUser(int uid) => [$"--reuid={uid}", $"--regid={uid}", "--clear-groups"];
+
+    private static async Task<PluginProcess> StartAndWaitAsync(string fileName, string[] arguments, IDictionary<string, string>? environment, string socketPath)
     {
-        var process = ProcessRunner.Start("dotnet", [Executable, "serve", .. arguments], environment);
+        var process = ProcessRunner.Start(fileName, arguments, environment);
         var plugin = new PluginProcess(process, socketPath);
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while (!Connectable(socketPath))
