@@ -7,7 +7,9 @@ namespace KmsPlugin.Server.Tests.Deployment;
 
 public sealed class EncryptionConfigurationExampleTests
 {
-    public static TheoryData<string> Examples => new(ExampleFiles);
+    public static TheoryData<string> Examples => new(ExampleFiles.Where(f => f != SideBySide));
+
+    private const string SideBySide = "encryption-config-side-by-side.yaml";
 
     private static IEnumerable<string> ExampleFiles =>
         Directory.GetFiles(ExamplesDirectory, "encryption-config-*.yaml").Select(f => Path.GetFileName(f));
@@ -16,7 +18,7 @@ public sealed class EncryptionConfigurationExampleTests
 
     [Fact]
     public void There_are_v1_v2_and_migration_examples() =>
-        Assert.Equal(["encryption-config-v1-to-v2.yaml", "encryption-config-v1.yaml", "encryption-config-v2.yaml"], ExampleFiles.Order());
+        Assert.Equal(["encryption-config-side-by-side.yaml", "encryption-config-v1-to-v2.yaml", "encryption-config-v1.yaml", "encryption-config-v2.yaml"], ExampleFiles.Order());
 
     [Theory]
     [MemberData(nameof(Examples))]
@@ -32,6 +34,22 @@ public sealed class EncryptionConfigurationExampleTests
 
         var first = (YamlMappingNode)Sequence((YamlMappingNode)Sequence(root, "resources")[0], "providers")[0];
         Assert.True(first.Children.ContainsKey(new YamlScalarNode("kms")), "the kms provider must be first, so that writes are encrypted");
+    }
+
+    [Fact]
+    public void The_side_by_side_example_writes_through_the_new_plugin_and_still_reads_through_the_old_one()
+    {
+        var root = Load(SideBySide);
+
+        Assert.Empty(Problems(root));
+        var kms = KmsProviders(root);
+        Assert.Equal(["kms-plugin-hsm", "kms-plugin"], kms.Select(k => Scalar(k, "name")));
+        Assert.Equal(["v2", "v2"], kms.Select(k => Scalar(k, "apiVersion")));
+        var endpoints = kms.Select(k => Scalar(k, "endpoint")).ToList();
+        Assert.Equal("unix://" + CommonOptions.DefaultSocket, endpoints[1]);
+        Assert.NotEqual(endpoints[0], endpoints[1]);
+        var first = (YamlMappingNode)Sequence((YamlMappingNode)Sequence(root, "resources")[0], "providers")[0];
+        Assert.True(first.Children.ContainsKey(new YamlScalarNode("kms")), "the new plugin must be first, so that writes go to it");
     }
 
     [Fact]
