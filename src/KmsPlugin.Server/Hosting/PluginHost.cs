@@ -81,34 +81,7 @@ internal sealed partial class PluginHost : IAsyncDisposable
         CancellationToken cancellationToken)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
-        builder.Logging.ClearProviders();
-
-        // Filters read the switch on every call, so a config reload changes the level at once.
-        var levels = options.LogLevelSwitch ?? new LogLevelSwitch(options.LogLevel);
-        builder.Logging.SetMinimumLevel(LogLevel.Trace);
-        builder.Logging.AddFilter((_, level) => level >= levels.Level);
-        builder.Logging.AddFilter("Microsoft.AspNetCore", level => level >= LogLevel.Warning && level >= levels.Level);
-        builder.Logging.AddFilter("Microsoft.Hosting", level => level >= LogLevel.Warning && level >= levels.Level);
-        builder.Logging.AddFilter("Grpc", level => level >= LogLevel.Warning && level >= levels.Level);
-
-        // Our own scope (method, uid) is what an operator needs; the per-request hosting scope and
-        // trace ids are noise on a unix socket.
-        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
-        builder.Logging.Configure(logging => logging.ActivityTrackingOptions = ActivityTrackingOptions.None);
-        if (configureLogging is null)
-        {
-            builder.Logging.AddSimpleConsole(console =>
-            {
-                console.SingleLine = true;
-                console.IncludeScopes = true;
-                console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-                console.UseUtcTimestamp = true;
-            });
-        }
-        else
-        {
-            configureLogging(builder.Logging);
-        }
+        PluginHostLogging.Configure(builder.Logging, options, configureLogging);
 
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownGrace);
         builder.WebHost.ConfigureKestrel(kestrel =>
