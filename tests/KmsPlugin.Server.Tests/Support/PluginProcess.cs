@@ -58,9 +58,22 @@ internal sealed class PluginProcess : IAsyncDisposable
     }
 
     /// <summary>`serve` with exactly <paramref name="arguments"/> (e.g. only --config); waits until <paramref name="socketPath"/> accepts.</summary>
-    public static async Task<PluginProcess> StartServeAsync(string socketPath, IDictionary<string, string>? environment, params string[] arguments)
+    public static Task<PluginProcess> StartServeAsync(string socketPath, IDictionary<string, string>? environment, params string[] arguments) =>
+        WaitUntilListeningAsync(ProcessRunner.Start("dotnet", [Executable, "serve", .. arguments], environment), socketPath);
+
+    /// <summary>
+    /// As <see cref="StartAsync"/>, but the plugin runs as <paramref name="userId"/> (same group id, no
+    /// supplementary groups) through setpriv, as a static pod runs it while an operator uses sudo.
+    /// </summary>
+    public static Task<PluginProcess> StartAsUserAsync(int userId, string socketPath, IDictionary<string, string>? environment, params string[] arguments)
     {
-        var process = ProcessRunner.Start("dotnet", [Executable, "serve", .. arguments], environment);
+        string[] user = [$"--reuid={userId}", $"--regid={userId}", "--clear-groups", "--"];
+        string[] serve = ["serve", "--socket", socketPath, "--health-address", "127.0.0.1:0", .. arguments];
+        return WaitUntilListeningAsync(ProcessRunner.Start("setpriv", [.. user, "dotnet", Executable, .. serve], environment), socketPath);
+    }
+
+    private static async Task<PluginProcess> WaitUntilListeningAsync(Process process, string socketPath)
+    {
         var plugin = new PluginProcess(process, socketPath);
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while (!Connectable(socketPath))
