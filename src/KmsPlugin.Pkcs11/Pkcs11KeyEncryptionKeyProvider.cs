@@ -40,6 +40,9 @@ internal sealed class Pkcs11KeyEncryptionKeyProvider : IKeyEncryptionKeyProvider
     private volatile KeySet keys;
     private volatile PrimaryKeyEncryptionKey? primary;
     private volatile IReadOnlyList<KeyEncryptionKeyDescription>? descriptions;
+
+    // The token's promotion record as last read (empty: none); null until the token was reached.
+    private volatile IReadOnlyList<string>? promotions;
     private KmsException? failure;
     private long failedAt;
 
@@ -82,6 +85,19 @@ internal sealed class Pkcs11KeyEncryptionKeyProvider : IKeyEncryptionKeyProvider
         }
 
         return key;
+    }
+
+    // Generation n belongs to the record's n-th entry. @1 is accepted for every key: keys served before
+    // the token had a record were all @1. Before the token was first reached, nothing is refused here.
+    public bool NeverIssued(string rootKeyId, long generation)
+    {
+        ArgumentNullException.ThrowIfNull(rootKeyId);
+        if (!keys.ById.ContainsKey(rootKeyId) || generation == 1 || promotions is not { } record)
+        {
+            return false;
+        }
+
+        return generation < 1 || generation > record.Count || Pkcs11KeyLabel.ToKeyId(record[(int)(generation - 1)]) != rootKeyId;
     }
 
     /// <summary>
@@ -252,6 +268,7 @@ internal sealed class Pkcs11KeyEncryptionKeyProvider : IKeyEncryptionKeyProvider
         var record = Pkcs11PromotionRecord.Read(session.Session, options.TokenLabel);
         if (record is null || record.Count == 0)
         {
+            promotions = [];
             return 1;
         }
 
@@ -262,6 +279,7 @@ internal sealed class Pkcs11KeyEncryptionKeyProvider : IKeyEncryptionKeyProvider
                 $" to make \"{primaryLabel}\" primary, or configure \"{record[^1]}\" as the primary key"));
         }
 
+        promotions = record;
         return record.Count;
     }
 

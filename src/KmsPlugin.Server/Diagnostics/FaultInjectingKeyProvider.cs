@@ -72,6 +72,8 @@ internal sealed class FaultInjectingKeyProvider : IKeyEncryptionKeyProvider
 
     public IKeyEncryptionKey GetForDecrypt(string keyId) => Decorate(_inner.GetForDecrypt(keyId));
 
+    public bool NeverIssued(string rootKeyId, long generation) => _inner.NeverIssued(rootKeyId, generation);
+
     /// <summary>Counts a call in; returns its number among calls of the same operation (from 1).</summary>
     internal long Enter(bool wrap)
     {

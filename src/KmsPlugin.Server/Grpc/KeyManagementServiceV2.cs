@@ -79,7 +79,8 @@ internal sealed class KeyManagementServiceV2 : KeyManagementService.KeyManagemen
             throw new KmsException(KmsErrorKind.InvalidCiphertext, annotationProblem);
         }
 
-        if (!PrimaryKeyEncryptionKey.TryParseKeyId(request.KeyId, out var rootKeyId, out _))
+        if (!PrimaryKeyEncryptionKey.TryParseKeyId(request.KeyId, out var rootKeyId, out var generation) ||
+            _encryptor.Provider.NeverIssued(rootKeyId, generation))
         {
             throw new KmsException(KmsErrorKind.InvalidCiphertext, $"key_id \"{Printable(request.KeyId)}\" was not issued by kms-plugin");
         }

@@ -12,10 +12,12 @@ internal sealed class CountingKeyProvider : IKeyEncryptionKeyProvider
 {
     private readonly Dictionary<string, CountingKey> _keys = new();
     private readonly HashSet<string> _disabled = new();
+    private readonly HashSet<string> _issued = new(StringComparer.Ordinal);
 
     public CountingKeyProvider(string primaryId = "kek-test-1")
     {
         Primary = new PrimaryKeyEncryptionKey(Add(primaryId), 1);
+        _issued.Add(Primary.KeyId);
     }
 
     public string Name => "counting";
@@ -35,7 +37,14 @@ internal sealed class CountingKeyProvider : IKeyEncryptionKeyProvider
         return key;
     }
 
-    public void Promote(string id) => Primary = new PrimaryKeyEncryptionKey(_keys[id], Primary.Generation + 1);
+    public void Promote(string id)
+    {
+        Primary = new PrimaryKeyEncryptionKey(_keys[id], Primary.Generation + 1);
+        _issued.Add(Primary.KeyId);
+    }
+
+    public bool NeverIssued(string rootKeyId, long generation) =>
+        _keys.ContainsKey(rootKeyId) && !_issued.Contains(new PrimaryKeyEncryptionKey(_keys[rootKeyId], generation).KeyId);
 
     public void Disable(string id) => _disabled.Add(id);
 
