@@ -37,6 +37,7 @@ internal sealed class Pkcs11KeyEncryptionKeyProvider : IKeyEncryptionKeyProvider
     private readonly Pkcs11ProviderOptions options;
     private readonly Pkcs11SessionPool pool;
     private readonly object connectGate = new();
+    private readonly Pkcs11KeyVerifier verifier = new();
     private volatile KeySet keys;
     private volatile PrimaryKeyEncryptionKey? primary;
     private volatile IReadOnlyList<KeyEncryptionKeyDescription>? descriptions;
@@ -51,6 +52,14 @@ internal sealed class Pkcs11KeyEncryptionKeyProvider : IKeyEncryptionKeyProvider
         this.options = options;
         this.pool = pool;
         keys = KeySet.Build(options.PrimaryKeyLabel, options.DecryptKeyLabels, pool, previous: null);
+        pool.ConnectionCheck = session => verifier.VerifyAll(keys.ById.Values, session);
+    }
+
+    /// <summary>Called with the reason whenever a key is refused because the token's key material changed.</summary>
+    public Action<string>? KeyRefused
+    {
+        get => verifier.KeyRefused;
+        set => verifier.KeyRefused = value;
     }
 
     public string Name => ProviderName;
@@ -59,6 +68,8 @@ internal sealed class Pkcs11KeyEncryptionKeyProvider : IKeyEncryptionKeyProvider
     public KmsException? Failure => Volatile.Read(ref failure);
 
     public PrimaryKeyEncryptionKey Primary => primary ?? Reconnect();
+
+    public PrimaryKeyEncryptionKey? KnownPrimary => primary;
 
     /// <summary>The keys as of the last connection or reload, with check values computed inside the token then.</summary>
     public IReadOnlyList<KeyEncryptionKeyDescription> DescribeKeys()
@@ -255,7 +266,7 @@ internal sealed class Pkcs11KeyEncryptionKeyProvider : IKeyEncryptionKeyProvider
         var described = set.ById.Values.Select(key => new KeyEncryptionKeyDescription(
                 key.Id,
                 ReferenceEquals(key, set.PrimaryKey) ? KeyState.Primary : KeyState.DecryptOnly,
-                key.ComputeCheckValue(session))
+                verifier.Verified(key, key.ComputeCheckValue(session)))
             {
                 Generation = ReferenceEquals(key, set.PrimaryKey) ? generation : null,
             })

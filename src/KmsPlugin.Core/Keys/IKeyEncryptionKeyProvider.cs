@@ -13,6 +13,12 @@ public interface IKeyEncryptionKeyProvider
     PrimaryKeyEncryptionKey Primary { get; }
 
     /// <summary>
+    /// The primary as last known, from memory only: never reaches the backend, never blocks, ignores
+    /// expiry; null before the backend was first reached. For KMS v2 Status.
+    /// </summary>
+    PrimaryKeyEncryptionKey? KnownPrimary { get; }
+
+    /// <summary>
     /// The key for unwrapping: primary or decrypt-only. Throws <see cref="Errors.KmsException"/>
     /// (<see cref="Errors.KmsErrorKind.KeyUnavailable"/>) naming the id when it is unknown or disabled.
     /// </summary>

@@ -54,6 +54,8 @@ internal sealed class SoftwareKeyEncryptionKeyProvider : IKeyEncryptionKeyProvid
         }
     }
 
+    public PrimaryKeyEncryptionKey? KnownPrimary => current.PrimaryKey;
+
     /// <summary>The ring as last loaded, without material (for status output and logs).</summary>
     public IReadOnlyList<KeystoreKeyInfo> Keys => current.Infos;
 

@@ -109,6 +109,7 @@ internal static class ServeCommand
             }
 
             RootKeySource.WarnIfDisconnected(rootKeys, host.Services.GetRequiredService<ILoggerFactory>());
+            RootKeySource.ReportRefusedKeys(rootKeys, host.Services.GetRequiredService<ILoggerFactory>());
 
             await host.RunUntilShutdownAsync();
             return 0;

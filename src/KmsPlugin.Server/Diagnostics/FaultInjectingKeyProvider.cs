@@ -70,6 +70,9 @@ internal sealed class FaultInjectingKeyProvider : IKeyEncryptionKeyProvider
         }
     }
 
+    /// <summary>Not faulted, and not decorated: Status reads only its key_id.</summary>
+    public PrimaryKeyEncryptionKey? KnownPrimary => _inner.KnownPrimary;
+
     public IKeyEncryptionKey GetForDecrypt(string keyId) => Decorate(_inner.GetForDecrypt(keyId));
 
     public bool NeverIssued(string rootKeyId, long generation) => _inner.NeverIssued(rootKeyId, generation);

@@ -24,6 +24,8 @@ internal sealed class CountingKeyProvider : IKeyEncryptionKeyProvider
 
     public PrimaryKeyEncryptionKey Primary { get; private set; }
 
+    public PrimaryKeyEncryptionKey? KnownPrimary => Primary;
+
     public int Wraps => _keys.Values.Sum(k => k.Wraps);
 
     public int Unwraps => _keys.Values.Sum(k => k.Unwraps);
