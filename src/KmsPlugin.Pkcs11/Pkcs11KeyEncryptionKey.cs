@@ -16,6 +16,9 @@ internal sealed class Pkcs11KeyEncryptionKey : IKeyEncryptionKey
     public const int TagSize = 16;
 
     private readonly Pkcs11SessionPool pool;
+    private readonly object checkGate = new();
+    private string? recordedCheckValue;
+    private volatile KmsException? refusal;
 
     public Pkcs11KeyEncryptionKey(string label, Pkcs11SessionPool pool)
     {
@@ -49,14 +52,47 @@ internal sealed class Pkcs11KeyEncryptionKey : IKeyEncryptionKey
         return KeyCheckValue.FromTag(tag);
     }
 
+    /// <summary>Set once the token answered with other key material under this label; never cleared.</summary>
+    public KmsException? Refusal => refusal;
+
+    /// <summary>
+    /// The first check value seen (at load) is recorded; a later connection that finds another one
+    /// under the same label means a swapped or re-initialised token: the key is refused from then
+    /// on, since wrapping under it would bind new data to other key material with the same key_id.
+    /// Returns the refusal when this call caused it.
+    /// </summary>
+    public KmsException? RecordOrVerify(string checkValue)
+    {
+        lock (checkGate)
+        {
+            if (recordedCheckValue is null)
+            {
+                recordedCheckValue = checkValue;
+                return null;
+            }
+
+            if (refusal is not null || string.Equals(recordedCheckValue, checkValue, StringComparison.Ordinal))
+            {
+                return null;
+            }
+
+            refusal = new KmsException(KmsErrorKind.KeyUnavailable,
+                $"root key \"{Id}\" on token \"{pool.TokenLabel}\" has key check value {checkValue}, not {recordedCheckValue} as when it was loaded: " +
+                "the token was swapped or re-initialised; the key is refused until the plugin restarts with the right token");
+            return refusal;
+        }
+    }
+
     public async ValueTask<byte[]> WrapAsync(ReadOnlyMemory<byte> dataKey, ReadOnlyMemory<byte> context, CancellationToken cancellationToken)
     {
+        ThrowIfRefused();
         var plain = dataKey.ToArray();
         var aad = context.ToArray();
         try
         {
             return await pool.RunAsync("C_Encrypt", session =>
             {
+                ThrowIfRefused();
                 var key = session.FindAesKey(Label);
                 var iv = RandomNumberGenerator.GetBytes(IvSize);
                 var factories = session.Session.Factories;
@@ -88,24 +124,21 @@ internal sealed class Pkcs11KeyEncryptionKey : IKeyEncryptionKey
             throw KmsException.CiphertextRejected("wrapped data key is too short");
         }
 
+        ThrowIfRefused();
         var iv = wrappedKey[..IvSize].ToArray();
         var sealedKey = wrappedKey[IvSize..].ToArray();
         var aad = context.ToArray();
-        var plain = await pool.RunAsync("C_Decrypt", session =>
+        byte[] plain;
+        try
         {
-            var key = session.FindAesKey(Label);
-            var factories = session.Session.Factories;
-            using var parameters = factories.MechanismParamsFactory.CreateCkGcmParams(iv, IvSize * 8, aad, TagSize * 8);
-            using var mechanism = factories.MechanismFactory.Create(CKM.CKM_AES_GCM, parameters);
-            try
-            {
-                return session.Session.Decrypt(mechanism, key, sealedKey);
-            }
-            catch (Pkcs11Exception ex) when (Pkcs11Errors.IsAuthenticationFailure(ex.RV))
-            {
-                throw Pkcs11Errors.UnwrapFailed();
-            }
-        }, cancellationToken).ConfigureAwait(false);
+            plain = await DecryptAsync(iv, sealedKey, aad, freshAttempt: false, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SuspectSessionException)
+        {
+            // SoftHSM (and others) answer CKR_GENERAL_ERROR both for a bad GCM tag and for a passing
+            // fault. Only a second failure, on another session, calls the wrapped key unauthentic.
+            plain = await DecryptAsync(iv, sealedKey, aad, freshAttempt: true, cancellationToken).ConfigureAwait(false);
+        }
 
         try
         {
@@ -126,5 +159,41 @@ internal sealed class Pkcs11KeyEncryptionKey : IKeyEncryptionKey
         {
             CryptographicOperations.ZeroMemory(plain);
         }
+    }
+
+    private Task<byte[]> DecryptAsync(byte[] iv, byte[] sealedKey, byte[] aad, bool freshAttempt, CancellationToken cancellationToken) =>
+        pool.RunAsync("C_Decrypt", session =>
+        {
+            ThrowIfRefused();
+            var key = session.FindAesKey(Label);
+            var factories = session.Session.Factories;
+            using var parameters = factories.MechanismParamsFactory.CreateCkGcmParams(iv, IvSize * 8, aad, TagSize * 8);
+            using var mechanism = factories.MechanismFactory.Create(CKM.CKM_AES_GCM, parameters);
+            try
+            {
+                pool.ThrowInjected("C_Decrypt");
+                return session.Session.Decrypt(mechanism, key, sealedKey);
+            }
+            catch (Pkcs11Exception ex) when (ex.RV == CKR.CKR_GENERAL_ERROR && !freshAttempt)
+            {
+                // Not a KmsException, so the pool discards this session instead of returning it.
+                throw new SuspectSessionException();
+            }
+            catch (Pkcs11Exception ex) when (Pkcs11Errors.IsAuthenticationFailure(ex.RV))
+            {
+                throw Pkcs11Errors.UnwrapFailed();
+            }
+        }, cancellationToken);
+
+    private void ThrowIfRefused()
+    {
+        if (refusal is { } refused)
+        {
+            throw new KmsException(refused.Kind, refused.Message);
+        }
+    }
+
+    private sealed class SuspectSessionException : Exception
+    {
     }
 }

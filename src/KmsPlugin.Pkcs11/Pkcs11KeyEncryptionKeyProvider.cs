@@ -37,9 +37,13 @@ internal sealed class Pkcs11KeyEncryptionKeyProvider : IKeyEncryptionKeyProvider
     private readonly Pkcs11ProviderOptions options;
     private readonly Pkcs11SessionPool pool;
     private readonly object connectGate = new();
+    private readonly Pkcs11KeyVerifier verifier = new();
     private volatile KeySet keys;
     private volatile PrimaryKeyEncryptionKey? primary;
     private volatile IReadOnlyList<KeyEncryptionKeyDescription>? descriptions;
+
+    // The token's promotion record as last read (empty: none); null until the token was reached.
+    private volatile IReadOnlyList<string>? promotions;
     private KmsException? failure;
     private long failedAt;
 
@@ -48,6 +52,14 @@ internal sealed class Pkcs11KeyEncryptionKeyProvider : IKeyEncryptionKeyProvider
         this.options = options;
         this.pool = pool;
         keys = KeySet.Build(options.PrimaryKeyLabel, options.DecryptKeyLabels, pool, previous: null);
+        pool.ConnectionCheck = session => verifier.VerifyAll(keys.ById.Values, session);
+    }
+
+    /// <summary>Called with the reason whenever a key is refused because the token's key material changed.</summary>
+    public Action<string>? KeyRefused
+    {
+        get => verifier.KeyRefused;
+        set => verifier.KeyRefused = value;
     }
 
     public string Name => ProviderName;
@@ -56,6 +68,8 @@ internal sealed class Pkcs11KeyEncryptionKeyProvider : IKeyEncryptionKeyProvider
     public KmsException? Failure => Volatile.Read(ref failure);
 
     public PrimaryKeyEncryptionKey Primary => primary ?? Reconnect();
+
+    public PrimaryKeyEncryptionKey? KnownPrimary => primary;
 
     /// <summary>The keys as of the last connection or reload, with check values computed inside the token then.</summary>
     public IReadOnlyList<KeyEncryptionKeyDescription> DescribeKeys()
@@ -82,6 +96,19 @@ internal sealed class Pkcs11KeyEncryptionKeyProvider : IKeyEncryptionKeyProvider
         }
 
         return key;
+    }
+
+    // Generation n belongs to the record's n-th entry. @1 is accepted for every key: keys served before
+    // the token had a record were all @1. Before the token was first reached, nothing is refused here.
+    public bool NeverIssued(string rootKeyId, long generation)
+    {
+        ArgumentNullException.ThrowIfNull(rootKeyId);
+        if (!keys.ById.ContainsKey(rootKeyId) || generation == 1 || promotions is not { } record)
+        {
+            return false;
+        }
+
+        return generation < 1 || generation > record.Count || Pkcs11KeyLabel.ToKeyId(record[(int)(generation - 1)]) != rootKeyId;
     }
 
     /// <summary>
@@ -239,7 +266,7 @@ internal sealed class Pkcs11KeyEncryptionKeyProvider : IKeyEncryptionKeyProvider
         var described = set.ById.Values.Select(key => new KeyEncryptionKeyDescription(
                 key.Id,
                 ReferenceEquals(key, set.PrimaryKey) ? KeyState.Primary : KeyState.DecryptOnly,
-                key.ComputeCheckValue(session))
+                verifier.Verified(key, key.ComputeCheckValue(session)))
             {
                 Generation = ReferenceEquals(key, set.PrimaryKey) ? generation : null,
             })
@@ -252,6 +279,7 @@ internal sealed class Pkcs11KeyEncryptionKeyProvider : IKeyEncryptionKeyProvider
         var record = Pkcs11PromotionRecord.Read(session.Session, options.TokenLabel);
         if (record is null || record.Count == 0)
         {
+            promotions = [];
             return 1;
         }
 
@@ -262,6 +290,7 @@ internal sealed class Pkcs11KeyEncryptionKeyProvider : IKeyEncryptionKeyProvider
                 $" to make \"{primaryLabel}\" primary, or configure \"{record[^1]}\" as the primary key"));
         }
 
+        promotions = record;
         return record.Count;
     }
 

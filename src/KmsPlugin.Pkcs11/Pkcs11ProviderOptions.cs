@@ -34,6 +34,12 @@ internal sealed record Pkcs11ProviderOptions
     /// <summary>Test seam: runs on the call's thread right before each PKCS#11 operation (used to simulate a hang).</summary>
     internal Action? BeforeCall { get; init; }
 
+    /// <summary>
+    /// Test seam at the session layer: called with the PKCS#11 function name (e.g. "C_Decrypt") right
+    /// before a key runs it; a return value other than CKR_OK is raised as that function's failure.
+    /// </summary>
+    internal Func<string, Net.Pkcs11Interop.Common.CKR>? InjectResult { get; init; }
+
     /// <summary>Every configuration problem that needs no token, in one list.</summary>
     public IReadOnlyList<string> Validate()
     {

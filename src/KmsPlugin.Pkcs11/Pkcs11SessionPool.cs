@@ -43,6 +43,7 @@ internal sealed class Pkcs11SessionPool : IDisposable
     private KmsException? lookupFailure;
     private long lookupFailedAt;
     private KmsException? loginFailure;
+    private int checkedEpoch = -1;
     private bool disposed;
 
     public Pkcs11SessionPool(Pkcs11Module module, Pkcs11ProviderOptions options)
@@ -56,6 +57,21 @@ internal sealed class Pkcs11SessionPool : IDisposable
     public string TokenLabel => options.TokenLabel;
 
     public TimeSpan CallTimeout => options.CallTimeout;
+
+    /// <summary>Raises the result <see cref="Pkcs11ProviderOptions.InjectResult"/> injects for <paramref name="function"/>, if any.</summary>
+    public void ThrowInjected(string function)
+    {
+        if (options.InjectResult?.Invoke(function) is { } rv && rv != CKR.CKR_OK)
+        {
+            throw new Pkcs11Exception(function, rv);
+        }
+    }
+
+    /// <summary>
+    /// Runs on the first session of every connection (at start and after each reconnect), before the
+    /// call that opened it: the provider re-checks that the token still holds the keys it loaded.
+    /// </summary>
+    public Action<Pkcs11PooledSession>? ConnectionCheck { get; set; }
 
     /// <summary>
     /// Runs <paramref name="operation"/> on a pooled session within the call timeout. PKCS#11
@@ -160,6 +176,7 @@ internal sealed class Pkcs11SessionPool : IDisposable
                 try
                 {
                     options.BeforeCall?.Invoke();
+                    CheckConnection(session);
                     var result = operation(session);
                     Return(session);
                     return result;
@@ -193,6 +210,16 @@ internal sealed class Pkcs11SessionPool : IDisposable
             {
                 module.ExitCall();
             }
+        }
+    }
+
+    // Concurrent first calls of one connection may each check; the check is idempotent.
+    private void CheckConnection(Pkcs11PooledSession session)
+    {
+        if (ConnectionCheck is { } check && Volatile.Read(ref checkedEpoch) != session.Epoch)
+        {
+            check(session);
+            Volatile.Write(ref checkedEpoch, session.Epoch);
         }
     }
 

@@ -13,8 +13,22 @@ public interface IKeyEncryptionKeyProvider
     PrimaryKeyEncryptionKey Primary { get; }
 
     /// <summary>
+    /// The primary as last known, from memory only: never reaches the backend, never blocks, ignores
+    /// expiry; null before the backend was first reached. For KMS v2 Status.
+    /// </summary>
+    PrimaryKeyEncryptionKey? KnownPrimary { get; }
+
+    /// <summary>
     /// The key for unwrapping: primary or decrypt-only. Throws <see cref="Errors.KmsException"/>
     /// (<see cref="Errors.KmsErrorKind.KeyUnavailable"/>) naming the id when it is unknown or disabled.
     /// </summary>
     IKeyEncryptionKey GetForDecrypt(string keyId);
+
+    /// <summary>
+    /// True when the provider holds <paramref name="rootKeyId"/> but never reported
+    /// <c>&lt;rootKeyId&gt;@&lt;generation&gt;</c> as its primary's key_id; KMS v2 Decrypt refuses
+    /// those. False for root keys it does not hold (<see cref="GetForDecrypt"/> reports them).
+    /// Answered from memory, never a root-key call.
+    /// </summary>
+    bool NeverIssued(string rootKeyId, long generation);
 }

@@ -30,13 +30,14 @@ public sealed record PrimaryKeyEncryptionKey
     /// <summary><c>&lt;root key id&gt;@&lt;generation&gt;</c>, e.g. <c>kek-20261128-1a2b3c4d@3</c>. ASCII, never secret.</summary>
     public string KeyId { get; }
 
-    /// <summary>Splits a key id made by <see cref="KeyId"/>; false for anything else.</summary>
+    /// <summary>Splits a key id made by <see cref="KeyId"/>; false for anything else, leading zeros included.</summary>
     public static bool TryParseKeyId(string keyId, out string rootKeyId, out long generation)
     {
         rootKeyId = "";
         generation = 0;
         var at = keyId.LastIndexOf(GenerationSeparator);
-        if (at <= 0 || !long.TryParse(keyId.AsSpan(at + 1), NumberStyles.None, CultureInfo.InvariantCulture, out generation) || generation < 1)
+        if (at <= 0 || keyId.AsSpan(at + 1).StartsWith("0") ||
+            !long.TryParse(keyId.AsSpan(at + 1), NumberStyles.None, CultureInfo.InvariantCulture, out generation) || generation < 1)
         {
             return false;
         }

@@ -4,9 +4,10 @@ namespace KmsPlugin.Core.Keystore;
 
 /// <summary>
 /// Replaces a file so that a crash at any point leaves either the old or the new complete file:
-/// temp file (0600 from creation) in the same directory → write → fsync → rename over the target →
-/// fsync the directory. A crash before the rename can leave a <c>.&lt;name&gt;.&lt;hex&gt;.tmp</c> file behind;
-/// it holds only sealed data and is never read.
+/// temp file (0600 from creation) in the same directory → write → give it the replaced file's owner,
+/// group and mode → fsync → rename over the target → fsync the directory. Keeping the owner matters
+/// when root edits a keystore that a plugin reads as another user. A crash before the rename can
+/// leave a <c>.&lt;name&gt;.&lt;hex&gt;.tmp</c> file behind; it holds only sealed data and is never read.
 /// </summary>
 internal static class AtomicFile
 {
@@ -24,6 +25,9 @@ internal static class AtomicFile
         var directory = Path.GetDirectoryName(fullTarget) ?? throw new ArgumentException($"\"{target}\" has no directory", nameof(target));
         var temp = Path.Combine(directory, $".{Path.GetFileName(fullTarget)}.{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6))}.tmp");
 
+        var replaced = overwrite && File.Exists(fullTarget)
+            ? (Owner: UnixFileOwner.Of(fullTarget), Mode: File.GetUnixFileMode(fullTarget))
+            : ((UnixFileOwner Owner, UnixFileMode Mode)?)null;
         var renamed = false;
         try
         {
@@ -37,6 +41,16 @@ internal static class AtomicFile
             using (var stream = new FileStream(temp, options))
             {
                 stream.Write(content);
+                if (replaced is { } old)
+                {
+                    if (UnixFileOwner.Of(temp) != old.Owner)
+                    {
+                        old.Owner.ApplyTo(stream.SafeFileHandle, target);
+                    }
+
+                    File.SetUnixFileMode(stream.SafeFileHandle, old.Mode);
+                }
+
                 stream.Flush(flushToDisk: true);
             }
 

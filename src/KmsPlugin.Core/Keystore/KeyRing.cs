@@ -9,15 +9,25 @@ namespace KmsPlugin.Core.Keystore;
 /// An immutable key ring: exactly one primary, unique ids, in creation order. Every rule of the
 /// rotation verbs lives here; a verb that changes nothing returns the same instance. Keys are never
 /// removed, so the ids in the ring are every id the keystore has ever issued.
+/// <para>
+/// <see cref="Promotions"/> records which key was primary at each generation, so KMS v2 Decrypt can
+/// accept exactly the key_ids (<c>id@generation</c>) this keystore issued. Rings written before the
+/// record existed know only their current generation; earlier generations are holes, see <see cref="Issued"/>.
+/// </para>
 /// </summary>
 internal sealed class KeyRing
 {
     public const int MaxKeys = 4096;
+
+    /// <summary>The newest promotions kept; older ones turn into holes (keeps the file under its size limit).</summary>
+    public const int MaxPromotions = 16384;
+
     private const int MaxIdAttempts = 64;
 
     private readonly KeyRingEntry[] entries;
+    private readonly SortedDictionary<long, string> promotions;
 
-    public KeyRing(IEnumerable<KeyRingEntry> keys, long generation)
+    public KeyRing(IEnumerable<KeyRingEntry> keys, long generation, IEnumerable<KeyValuePair<long, string>>? promotions = null)
     {
         if (generation < 1)
         {
@@ -52,9 +62,29 @@ internal sealed class KeyRing
         }
 
         Primary = entries.Single(e => e.State == KeyState.Primary);
+        this.promotions = CheckedPromotions(promotions ?? [], generation, ids, Primary.Id);
     }
 
     public IReadOnlyList<KeyRingEntry> Entries => entries;
+
+    /// <summary>Generation → the key that became primary with it, ascending; always holds <see cref="Generation"/>.</summary>
+    public IReadOnlyDictionary<long, string> Promotions => promotions;
+
+    /// <summary>
+    /// Whether <c><paramref name="id"/>@<paramref name="generation"/></c> is a key_id this ring's
+    /// keystore issued. A generation with no record (a ring written before records existed, or one
+    /// older than <see cref="MaxPromotions"/>) is accepted for any key in the ring: refusing it could
+    /// make stored data unreadable.
+    /// </summary>
+    public bool Issued(string id, long generation)
+    {
+        if (generation < 1 || generation > Generation || Find(id) is null)
+        {
+            return false;
+        }
+
+        return !promotions.TryGetValue(generation, out var primary) || string.Equals(primary, id, StringComparison.Ordinal);
+    }
 
     public KeyRingEntry Primary { get; }
 
@@ -84,7 +114,7 @@ internal sealed class KeyRing
         }
 
         added = NewEntry(KeyState.DecryptOnly, now, expiresAt, id => Find(id) is not null);
-        return new KeyRing([.. entries, added], Generation);
+        return new KeyRing([.. entries, added], Generation, promotions);
     }
 
     public KeyRing Promote(string id, DateTimeOffset now)
@@ -108,7 +138,24 @@ internal sealed class KeyRing
                 ReferenceEquals(e, target) ? e.WithState(KeyState.Primary)
                 : e.State == KeyState.Primary ? e.WithState(KeyState.DecryptOnly)
                 : e),
-            checked(Generation + 1));
+            checked(Generation + 1),
+            promotions.Append(new(checked(Generation + 1), target.Id)));
+    }
+
+    /// <summary>
+    /// The same keys at the generation after <paramref name="runningGeneration"/>: the explicit step
+    /// back to an older keystore copy (<c>keystore rollback</c>). The generations in between stay
+    /// holes, since another copy may have issued them.
+    /// </summary>
+    public KeyRing RaisedAbove(long runningGeneration)
+    {
+        if (Generation > runningGeneration)
+        {
+            throw new KmsException(KmsErrorKind.KeyUnavailable,
+                $"the keystore is at promotion generation {Generation}, already above {runningGeneration}; running plugins take it without a rollback");
+        }
+
+        return new KeyRing(entries, checked(runningGeneration + 1), promotions);
     }
 
     /// <summary>Decrypt-only → disabled. The material stays in the ring; <see cref="Enable"/> undoes this.</summary>
@@ -134,7 +181,31 @@ internal sealed class KeyRing
         time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
     private KeyRing Replace(KeyRingEntry target, KeyState state) =>
-        new(entries.Select(e => ReferenceEquals(e, target) ? e.WithState(state) : e), Generation);
+        new(entries.Select(e => ReferenceEquals(e, target) ? e.WithState(state) : e), Generation, promotions);
+
+    private static SortedDictionary<long, string> CheckedPromotions(IEnumerable<KeyValuePair<long, string>> records, long generation, HashSet<string> ids, string primaryId)
+    {
+        var checkedRecords = new SortedDictionary<long, string>();
+        foreach (var (promoted, id) in records)
+        {
+            if (promoted < 1 || promoted > generation || !ids.Contains(id) || !checkedRecords.TryAdd(promoted, id))
+            {
+                throw new ArgumentException($"promotion record {promoted} → \"{id}\" does not fit a ring at generation {generation}");
+            }
+        }
+
+        if (!checkedRecords.TryAdd(generation, primaryId) && checkedRecords[generation] != primaryId)
+        {
+            throw new ArgumentException($"the promotion record for generation {generation} names \"{checkedRecords[generation]}\", not the primary \"{primaryId}\"");
+        }
+
+        while (checkedRecords.Count > MaxPromotions)
+        {
+            checkedRecords.Remove(checkedRecords.Keys.First());
+        }
+
+        return checkedRecords;
+    }
 
     private KeyRingEntry FindOrThrow(string id)
     {

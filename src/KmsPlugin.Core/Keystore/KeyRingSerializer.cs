@@ -12,11 +12,15 @@ namespace KmsPlugin.Core.Keystore;
 /// count (2, BE) | per key: id length (1) | id (ASCII) | state (1) | created (8, BE, Unix ms)
 ///               | has expiry (1) | expires (8, BE, Unix ms, 0 without expiry) | material (32)
 /// | promotion generation (8, BE)
+/// | promotions (2, BE) | per promotion: generation (8, BE) | index of the key in the list above (2, BE)
 /// </code>
+/// Rings written before promotions were recorded end after the generation; they read as a ring that
+/// knows only its current primary's generation (see <see cref="KeyRing.Issued"/>).
 /// </summary>
 internal static class KeyRingSerializer
 {
     private const int FixedPerKey = 1 + 1 + 8 + 1 + 8 + SoftwareKeyEncryptionKey.KeySize;
+    private const int PerPromotion = 8 + 2;
 
     // Explicit codes so that reordering the KeyState enum can never change what a file means.
     private const byte StatePrimary = 1;
@@ -26,7 +30,7 @@ internal static class KeyRingSerializer
     /// <summary>The serialized ring in a pinned array; the caller zeroes it.</summary>
     public static byte[] Serialize(KeyRing ring)
     {
-        var size = 2 + ring.Entries.Sum(e => FixedPerKey + e.Id.Length) + 8;
+        var size = 2 + ring.Entries.Sum(e => FixedPerKey + e.Id.Length) + 8 + 2 + (ring.Promotions.Count * PerPromotion);
         var output = GC.AllocateArray<byte>(size, pinned: true);
         var span = output.AsSpan();
         BinaryPrimitives.WriteUInt16BigEndian(span, checked((ushort)ring.Entries.Count));
@@ -53,6 +57,17 @@ internal static class KeyRingSerializer
         }
 
         BinaryPrimitives.WriteInt64BigEndian(span[offset..], ring.Generation);
+        offset += 8;
+        BinaryPrimitives.WriteUInt16BigEndian(span[offset..], checked((ushort)ring.Promotions.Count));
+        offset += 2;
+        var indexOf = ring.Entries.Select((e, i) => (e.Id, i)).ToDictionary(x => x.Id, x => x.i, StringComparer.Ordinal);
+        foreach (var (generation, id) in ring.Promotions)
+        {
+            BinaryPrimitives.WriteInt64BigEndian(span[offset..], generation);
+            BinaryPrimitives.WriteUInt16BigEndian(span[(offset + 8)..], checked((ushort)indexOf[id]));
+            offset += PerPromotion;
+        }
+
         return output;
     }
 
@@ -94,12 +109,13 @@ internal static class KeyRingSerializer
             }
 
             var generation = reader.Int64();
+            var promotions = reader.AtEnd ? [] : ReadPromotions(ref reader, entries);
             if (!reader.AtEnd)
             {
-                throw new FormatException("trailing bytes after the promotion generation");
+                throw new FormatException("trailing bytes after the promotions");
             }
 
-            return new KeyRing(entries, generation);
+            return new KeyRing(entries, generation, promotions);
         }
         catch (Exception e) when (e is FormatException or ArgumentException)
         {
@@ -110,6 +126,25 @@ internal static class KeyRingSerializer
 
             throw new FormatException($"key ring is malformed: {e.Message}", e);
         }
+    }
+
+    private static List<KeyValuePair<long, string>> ReadPromotions(ref Reader reader, List<KeyRingEntry> entries)
+    {
+        int count = reader.UInt16();
+        var promotions = new List<KeyValuePair<long, string>>(count);
+        for (var i = 0; i < count; i++)
+        {
+            var generation = reader.Int64();
+            int index = reader.UInt16();
+            if (index >= entries.Count)
+            {
+                throw new FormatException($"promotion {generation} names key {index} of {entries.Count}");
+            }
+
+            promotions.Add(new(generation, entries[index].Id));
+        }
+
+        return promotions;
     }
 
     private ref struct Reader(ReadOnlySpan<byte> data)

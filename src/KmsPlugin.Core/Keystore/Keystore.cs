@@ -165,6 +165,17 @@ internal sealed class Keystore : IDisposable
     /// <summary>Disabled → decrypt-only.</summary>
     public KeystoreKeyInfo Enable(string id) => Change(current => current.Enable(id), id);
 
+    /// <summary>
+    /// Raises the promotion generation above <paramref name="runningGeneration"/>, keys unchanged: the
+    /// explicit way back to an older copy of the keystore, which running plugins otherwise refuse as a
+    /// rollback. The primary then gets a key_id no plugin has issued.
+    /// </summary>
+    public KeystoreKeyInfo Rollback(long runningGeneration) =>
+        Change(current => current.RaisedAbove(runningGeneration)).Primary.Info;
+
+    /// <summary>The ring's promotion generation (the <c>@n</c> of the primary's KMS v2 key_id).</summary>
+    public long Generation => WithRing(ring => ring.Generation);
+
     /// <summary>Runs <paramref name="use"/> on the current ring; it must not keep the ring or its material.</summary>
     internal T WithRing<T>(Func<KeyRing, T> use)
     {

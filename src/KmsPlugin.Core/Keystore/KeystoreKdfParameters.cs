@@ -11,10 +11,12 @@ internal sealed record KeystoreKdfParameters(int MemoryKiB, int Iterations, int 
     public const int Argon2Version = 0x13;
     public const int SaltSize = 16;
 
-    // Upper bounds for what a file may ask for, so a planted file cannot make Load allocate or spin without limit.
-    public const int MaxMemoryKiB = 4 * 1024 * 1024;
-    public const int MaxIterations = 64;
-    public const int MaxParallelism = 16;
+    // The header is authenticated only by the key it derives, so these are checked before deriving.
+    // `keystore init` writes Default; four times its cost is the margin a hand-made file may use.
+    // Anything beyond would let whoever can write the file make every reload slow or exhaust memory.
+    public const int MaxMemoryKiB = 256 * 1024;
+    public const int MaxIterations = 12;
+    public const int MaxParallelism = 4;
 
     /// <summary>64 MiB, 3 passes, 1 lane.</summary>
     public static KeystoreKdfParameters Default { get; } = new(64 * 1024, 3, 1);
@@ -28,22 +30,25 @@ internal sealed record KeystoreKdfParameters(int MemoryKiB, int Iterations, int 
     public bool IsBelowMinimum =>
         MemoryKiB < Minimum.MemoryKiB || Iterations < Minimum.Iterations || Parallelism < Minimum.Parallelism;
 
+    private static string InitWrites =>
+        $" (`keystore init` writes memory {Default.MemoryKiB} KiB, iterations {Default.Iterations}, parallelism {Default.Parallelism}); refusing to derive";
+
     /// <summary>Null when usable, else why not.</summary>
     public string? Problem(bool allowBelowMinimum)
     {
         if (Parallelism is < 1 or > MaxParallelism)
         {
-            return $"argon2id parallelism {Parallelism} is outside 1..{MaxParallelism}";
+            return $"argon2id parallelism {Parallelism} is outside 1..{MaxParallelism}{InitWrites}";
         }
 
         if (Iterations is < 1 or > MaxIterations)
         {
-            return $"argon2id iterations {Iterations} is outside 1..{MaxIterations}";
+            return $"argon2id iterations {Iterations} is outside 1..{MaxIterations}{InitWrites}";
         }
 
         if (MemoryKiB < 8 * Parallelism || MemoryKiB > MaxMemoryKiB)
         {
-            return $"argon2id memory {MemoryKiB} KiB is outside {8 * Parallelism}..{MaxMemoryKiB} KiB";
+            return $"argon2id memory {MemoryKiB} KiB is outside {8 * Parallelism}..{MaxMemoryKiB} KiB{InitWrites}";
         }
 
         if (!allowBelowMinimum && IsBelowMinimum)

@@ -7,11 +7,16 @@ namespace KmsPlugin.Core.Keystore;
 /// <summary>
 /// Reads a secret (keystore passphrase, HSM PIN) from a file or an environment variable (never
 /// argv). One trailing newline ("\n" or "\r\n") is stripped, so <c>echo secret &gt; file</c> works;
-/// an empty secret is refused. The caller owns the returned array and zeroes it.
+/// an empty secret is refused, and so is a file that group or others may access (as for the
+/// keystore itself). The caller owns the returned array and zeroes it.
 /// </summary>
 internal static class SecretInput
 {
     public const int MaxPassphraseBytes = 64 * 1024;
+
+    private const UnixFileMode GroupOrOthers =
+        UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute |
+        UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
 
     public static byte[] ReadPassphraseFile(string path) => ReadFile(path, "passphrase");
 
@@ -24,6 +29,7 @@ internal static class SecretInput
         try
         {
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+            RefuseSharedMode(stream, path, what);
             if (stream.Length > MaxPassphraseBytes)
             {
                 throw Failure($"{what} file \"{path}\" is larger than {MaxPassphraseBytes} bytes");
@@ -32,9 +38,17 @@ internal static class SecretInput
             raw = GC.AllocateArray<byte>((int)stream.Length, pinned: true);
             stream.ReadExactly(raw);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
-            throw Failure($"cannot read {what} file \"{path}\": {e.GetType().Name}", e);
+            throw Failure($"{what} file \"{path}\": no such file", e);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw Failure($"{what} file \"{path}\": cannot read the file: permission denied", e);
+        }
+        catch (IOException e)
+        {
+            throw Failure($"{what} file \"{path}\": cannot read the file: {e.Message}", e);
         }
 
         try
@@ -60,6 +74,22 @@ internal static class SecretInput
         finally
         {
             CryptographicOperations.ZeroMemory(raw);
+        }
+    }
+
+    /// <summary>Checked on the open handle, so the file cannot be swapped between the check and the read.</summary>
+    private static void RefuseSharedMode(FileStream stream, string path, string what)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        var mode = File.GetUnixFileMode(stream.SafeFileHandle);
+        if ((mode & GroupOrOthers) != 0)
+        {
+            var octal = Convert.ToString((int)mode, 8).PadLeft(4, '0');
+            throw Failure($"{what} file \"{path}\": file mode {octal} lets group or others access it; run chmod 600 \"{path}\"");
         }
     }
 

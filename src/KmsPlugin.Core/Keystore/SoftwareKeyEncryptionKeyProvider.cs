@@ -54,6 +54,8 @@ internal sealed class SoftwareKeyEncryptionKeyProvider : IKeyEncryptionKeyProvid
         }
     }
 
+    public PrimaryKeyEncryptionKey? KnownPrimary => current.PrimaryKey;
+
     /// <summary>The ring as last loaded, without material (for status output and logs).</summary>
     public IReadOnlyList<KeystoreKeyInfo> Keys => current.Infos;
 
@@ -72,10 +74,19 @@ internal sealed class SoftwareKeyEncryptionKeyProvider : IKeyEncryptionKeyProvid
         return slot.Key ?? throw new KmsException(KmsErrorKind.KeyUnavailable, $"root key \"{keyId}\" is disabled");
     }
 
+    /// <summary>From the ring's promotion record (see <see cref="KeyRing.Issued"/>).</summary>
+    public bool NeverIssued(string rootKeyId, long generation)
+    {
+        ArgumentNullException.ThrowIfNull(rootKeyId);
+        var snapshot = current;
+        return snapshot.ById.ContainsKey(rootKeyId) && !snapshot.Issued(rootKeyId, generation);
+    }
+
     /// <summary>
     /// Swaps in the ring of a newly loaded <paramref name="keystore"/>. Keys whose id persists keep
     /// their instance (so <see cref="Primary"/> stays reference-equal unless the primary moved). A key
     /// id whose material differs is refused: ids are never reused, so that is a different keystore.
+    /// A rollback is refused too (see <see cref="RollbackProblem"/>).
     /// </summary>
     public void Reload(Keystore keystore)
     {
@@ -84,11 +95,39 @@ internal sealed class SoftwareKeyEncryptionKeyProvider : IKeyEncryptionKeyProvid
         {
             ObjectDisposedException.ThrowIf(disposed, this);
             var previous = current;
+            if (keystore.WithRing(ring => RollbackProblem(ring, previous)) is { } rollback)
+            {
+                throw new KmsException(KmsErrorKind.ProviderUnavailable, $"keystore \"{keystore.Path}\": {rollback}");
+            }
+
             var next = keystore.WithRing(ring => Snapshot.Build(ring, previous));
             current = next;
             var kept = next.ById.Values.Select(s => s.Key).OfType<SoftwareKeyEncryptionKey>().ToHashSet();
             dropped.AddRange(previous.ById.Values.Select(s => s.Key).OfType<SoftwareKeyEncryptionKey>().Where(k => !kept.Contains(k)));
         }
+    }
+
+    /// <summary>
+    /// A stale copy (an older backup, a node that missed a promotion) has a lower generation, or the
+    /// same one with another primary. Taking it would wrap new data under an older key and repeat
+    /// key_ids. Going back on purpose is <c>kms-plugin keystore rollback &lt;running generation&gt;</c>, which raises the file's generation.
+    /// </summary>
+    private static string? RollbackProblem(KeyRing ring, Snapshot running)
+    {
+        var hint = $"if going back is intended, run `kms-plugin keystore rollback {running.Generation}` on the file";
+        if (ring.Generation < running.Generation)
+        {
+            return $"refusing a rollback: the file is at promotion generation {ring.Generation} (primary \"{ring.Primary.Id}\"), " +
+                $"older than the running generation {running.Generation} (primary \"{running.PrimaryInfo.Id}\"); the running key ring is kept; {hint}";
+        }
+
+        if (ring.Generation == running.Generation && !string.Equals(ring.Primary.Id, running.PrimaryInfo.Id, StringComparison.Ordinal))
+        {
+            return $"refusing a rollback: the file is at promotion generation {ring.Generation} with primary \"{ring.Primary.Id}\", " +
+                $"but the running generation {running.Generation} has primary \"{running.PrimaryInfo.Id}\"; the running key ring is kept; {hint}";
+        }
+
+        return null;
     }
 
     public void Dispose()
@@ -113,10 +152,17 @@ internal sealed class SoftwareKeyEncryptionKeyProvider : IKeyEncryptionKeyProvid
 
     private sealed class Snapshot
     {
-        private Snapshot(Dictionary<string, Slot> byId, KeystoreKeyInfo primaryInfo, long generation, IReadOnlyList<KeystoreKeyInfo> infos, Snapshot? previous)
+        // A copy of the ring's record: the snapshot must not keep the ring, whose material the keystore zeroes.
+        private readonly Dictionary<long, string> promotions;
+
+        private Snapshot(KeyRing ring, Dictionary<string, Slot> byId, IReadOnlyList<KeystoreKeyInfo> infos, Snapshot? previous)
         {
+            promotions = new Dictionary<long, string>(ring.Promotions);
+            var primaryInfo = ring.Primary.Info;
+            var generation = ring.Generation;
             ById = byId;
             PrimaryInfo = primaryInfo;
+            Generation = generation;
             var primary = new PrimaryKeyEncryptionKey(byId[primaryInfo.Id].Key!, generation) { ExpiresAt = primaryInfo.ExpiresAt };
             PrimaryKey = primary == previous?.PrimaryKey ? previous.PrimaryKey : primary;
             Infos = infos;
@@ -131,11 +177,18 @@ internal sealed class SoftwareKeyEncryptionKeyProvider : IKeyEncryptionKeyProvid
 
         public KeystoreKeyInfo PrimaryInfo { get; }
 
+        public long Generation { get; }
+
         public PrimaryKeyEncryptionKey PrimaryKey { get; }
 
         public IReadOnlyList<KeystoreKeyInfo> Infos { get; }
 
         public IReadOnlyList<KeyEncryptionKeyDescription> Descriptions { get; }
+
+        /// <summary>As <see cref="KeyRing.Issued"/>.</summary>
+        public bool Issued(string id, long generation) =>
+            generation >= 1 && generation <= Generation && ById.ContainsKey(id) &&
+            (!promotions.TryGetValue(generation, out var primary) || string.Equals(primary, id, StringComparison.Ordinal));
 
         public static Snapshot Build(KeyRing ring, Snapshot? previous)
         {
@@ -164,7 +217,7 @@ internal sealed class SoftwareKeyEncryptionKeyProvider : IKeyEncryptionKeyProvid
                     byId.Add(entry.Id, new Slot(entry.Info, key, key?.CheckValue ?? KeyCheckValue.Compute(entry.Material)));
                 }
 
-                return new Snapshot(byId, ring.Primary.Info, ring.Generation, ring.Describe(), previous);
+                return new Snapshot(ring, byId, ring.Describe(), previous);
             }
             catch
             {

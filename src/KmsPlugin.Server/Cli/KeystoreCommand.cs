@@ -34,7 +34,26 @@ internal static class KeystoreCommand
         command.Subcommands.Add(IdVerb("promote", "Make a root key primary; the old primary becomes decrypt-only", (k, id) => k.Promote(id)));
         command.Subcommands.Add(IdVerb("retire", "Disable a decrypt-only root key (kept, refused for every use)", (k, id) => k.Retire(id)));
         command.Subcommands.Add(IdVerb("enable", "Turn a disabled root key back into a decrypt-only one", (k, id) => k.Enable(id)));
+        command.Subcommands.Add(RollbackVerb());
         return command;
+    }
+
+    // Running plugins refuse an older copy of the keystore; this marks the copy as a deliberate step back.
+    private static Command RollbackVerb()
+    {
+        var generation = new Argument<string>("running-generation") { Description = "The running plugins' promotion generation, as their refusal names it" };
+        return Verb("rollback", "Accept this (older) keystore on purpose: raise its promotion generation above the running plugins' one", withExpiry: false, generation, (path, passphrase, parse, _) =>
+        {
+            var text = parse.GetValue(generation)!;
+            if (!long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var running) || running is < 1 or >= long.MaxValue)
+            {
+                throw new ArgumentException($"running generation \"{text}\" is not a whole number of at least 1");
+            }
+
+            using var keystore = Keystore.Load(path, passphrase);
+            keystore.Rollback(running);
+            return keystore.ListKeys();
+        });
     }
 
     private static Command IdVerb(string name, string description, Func<Keystore, string, KeystoreKeyInfo> change)

@@ -145,6 +145,19 @@ internal sealed partial class RootKeySource
         }
     }
 
+    /// <summary>Logs, as an error, every PKCS#11 key refused because the token's key material changed under its label.</summary>
+    public static void ReportRefusedKeys(IKeyEncryptionKeyProvider provider, ILoggerFactory loggers)
+    {
+        if (provider is Pkcs11KeyEncryptionKeyProvider pkcs11)
+        {
+            var logger = loggers.CreateLogger("KmsPlugin.Server.Pkcs11");
+            pkcs11.KeyRefused = reason => LogKeyRefused(logger, reason);
+        }
+    }
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Error, Message = "ROOT KEY REFUSED: {Reason}")]
+    private static partial void LogKeyRefused(ILogger logger, string reason);
+
     [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "DEVELOPMENT MODE: the root key exists only in this process's memory. Everything encrypted now becomes unreadable when it stops. Never use --dev for a cluster")]
     private static partial void LogDevelopment(ILogger logger);
 

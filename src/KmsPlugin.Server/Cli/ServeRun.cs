@@ -27,6 +27,7 @@ internal static class ServeRun
             }
 
             RootKeySource.WarnIfDisconnected(rootKeys, logging);
+            RootKeySource.ReportRefusedKeys(rootKeys, logging);
             await host.RunUntilShutdownAsync();
             if (host.StoppedBySignal)
             {

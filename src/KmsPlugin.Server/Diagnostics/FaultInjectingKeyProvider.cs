@@ -70,12 +70,17 @@ internal sealed class FaultInjectingKeyProvider : IKeyEncryptionKeyProvider, IKe
         }
     }
 
+    /// <summary>Not faulted, and not decorated: Status reads only its key_id.</summary>
+    public PrimaryKeyEncryptionKey? KnownPrimary => _inner.KnownPrimary;
+
     public IKeyEncryptionKey GetForDecrypt(string keyId) => Decorate(_inner.GetForDecrypt(keyId));
 
     /// <summary>The inner provider's listing: check values are computed at load, never through a faulted call.</summary>
     public IReadOnlyList<KeyEncryptionKeyDescription> DescribeKeys() => _inner is IKeyEncryptionKeyCatalog catalog
         ? catalog.DescribeKeys()
         : throw new NotSupportedException($"the \"{_inner.Name}\" root-key provider cannot list its keys");
+
+    public bool NeverIssued(string rootKeyId, long generation) => _inner.NeverIssued(rootKeyId, generation);
 
     /// <summary>Counts a call in; returns its number among calls of the same operation (from 1).</summary>
     internal long Enter(bool wrap)

@@ -33,20 +33,13 @@ internal sealed class KeyManagementServiceV2 : KeyManagementService.KeyManagemen
         _health = health;
     }
 
-    /// <summary>Answered from memory: never a root-key call.</summary>
+    /// <summary>
+    /// Answered from memory: never a root-key call, never a wait for the token (kube-apiserver polls
+    /// it on every /healthz). Before the token was first reached, key_id must still be non-empty.
+    /// </summary>
     public override Task<StatusResponse> Status(StatusRequest request, ServerCallContext context)
     {
-        string keyId;
-        try
-        {
-            keyId = _encryptor.Provider.Primary.KeyId;
-        }
-        catch (KmsException)
-        {
-            // An expired primary: the probe reports why; key_id must stay non-empty.
-            keyId = _health.Current.KeyId ?? "none";
-        }
-
+        var keyId = _encryptor.Provider.KnownPrimary?.KeyId ?? _health.Current.KeyId ?? "none";
         return Task.FromResult(new StatusResponse { Version = ApiVersion, Healthz = _health.Healthz, KeyId = keyId });
     }
 
@@ -79,7 +72,8 @@ internal sealed class KeyManagementServiceV2 : KeyManagementService.KeyManagemen
             throw new KmsException(KmsErrorKind.InvalidCiphertext, annotationProblem);
         }
 
-        if (!PrimaryKeyEncryptionKey.TryParseKeyId(request.KeyId, out var rootKeyId, out _))
+        if (!PrimaryKeyEncryptionKey.TryParseKeyId(request.KeyId, out var rootKeyId, out var generation) ||
+            _encryptor.Provider.NeverIssued(rootKeyId, generation))
         {
             throw new KmsException(KmsErrorKind.InvalidCiphertext, $"key_id \"{Printable(request.KeyId)}\" was not issued by kms-plugin");
         }

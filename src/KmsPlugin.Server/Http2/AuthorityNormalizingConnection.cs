@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Runtime.InteropServices;
 using Microsoft.AspNetCore.Connections;
@@ -17,10 +18,20 @@ namespace KmsPlugin.Server.Http2;
 /// is copied untouched so the server answers it as it would without us.</item>
 /// </list>
 /// Frames other than HEADERS/CONTINUATION are streamed through without being buffered.
+/// <para>
+/// Kestrel sees a header block only once it is complete, so its request-headers timeout cannot
+/// apply to one held here: a connection holding an incomplete block (or a partial frame) longer than
+/// <see cref="DefaultHeaderBlockTimeout"/> is closed instead. What is held per connection is bounded
+/// by <see cref="DefaultMaxHeaderBlockSize"/> twice (frames as received, and their fragments) plus
+/// one frame header: at most 128 KiB, for at most 5 s.
+/// </para>
 /// </summary>
 internal sealed class AuthorityNormalizingConnection : IDisposable
 {
     public const int DefaultMaxHeaderBlockSize = 64 * 1024;
+
+    /// <summary>The same as Kestrel's request-headers timeout in the plugin.</summary>
+    public static readonly TimeSpan DefaultHeaderBlockTimeout = TimeSpan.FromSeconds(5);
 
     private static ReadOnlySpan<byte> Preface => "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8;
     private static ReadOnlySpan<byte> AuthorityName => ":authority"u8;
@@ -30,6 +41,7 @@ internal sealed class AuthorityNormalizingConnection : IDisposable
     private readonly PipeWriter _output;
     private readonly HpackDecoder _decoder;
     private readonly int _maxHeaderBlockSize;
+    private readonly TimeSpan _headerBlockTimeout;
     private readonly Action<bool>? _onRewriteStarted;
     private readonly Action<Exception>? _onAbort;
     private readonly List<HeaderField> _fields = [];
@@ -56,8 +68,10 @@ internal sealed class AuthorityNormalizingConnection : IDisposable
         int maxHeaderListSize = 64 * 1024,
         int maxHeaderBlockSize = DefaultMaxHeaderBlockSize,
         Action<bool>? onRewriteStarted = null,
-        Action<Exception>? onAbort = null)
+        Action<Exception>? onAbort = null,
+        TimeSpan? headerBlockTimeout = null)
     {
+        _headerBlockTimeout = headerBlockTimeout ?? DefaultHeaderBlockTimeout;
         _input = input;
         _output = output;
         _decoder = new HpackDecoder(maxHeaderTableSize, maxHeaderListSize);
@@ -84,11 +98,14 @@ internal sealed class AuthorityNormalizingConnection : IDisposable
     public async Task RunAsync()
     {
         Exception? error = null;
+        long heldSince = 0;
         try
         {
             while (true)
             {
-                ReadResult result = await _input.ReadAsync().ConfigureAwait(false);
+                ReadResult result = heldSince == 0
+                    ? await _input.ReadAsync().ConfigureAwait(false)
+                    : await ReadWhileHoldingAsync(heldSince).ConfigureAwait(false);
                 if (result.IsCanceled)
                 {
                     break;
@@ -96,6 +113,8 @@ internal sealed class AuthorityNormalizingConnection : IDisposable
 
                 ReadOnlySequence<byte> buffer = result.Buffer;
                 SequencePosition consumed = Process(buffer, result.IsCompleted);
+                bool holding = _inBlock || !buffer.Slice(consumed).IsEmpty;
+                heldSince = !holding ? 0 : heldSince == 0 ? Stopwatch.GetTimestamp() : heldSince;
                 _input.AdvanceTo(consumed, buffer.End);
 
                 FlushResult flush = await _output.FlushAsync().ConfigureAwait(false);
@@ -115,6 +134,22 @@ internal sealed class AuthorityNormalizingConnection : IDisposable
         if (error is not null)
         {
             _onAbort?.Invoke(error);
+        }
+    }
+
+    // Bytes are held that the server has not seen: wait for more only until the timeout runs out.
+    private async Task<ReadResult> ReadWhileHoldingAsync(long heldSince)
+    {
+        var remaining = _headerBlockTimeout - Stopwatch.GetElapsedTime(heldSince);
+        using var timeout = new CancellationTokenSource(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
+        try
+        {
+            return await _input.ReadAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+            throw new ConnectionAbortedException(
+                $"HTTP/2 header block still incomplete after {_headerBlockTimeout.TotalSeconds:0.#} s; closing the connection.");
         }
     }
 

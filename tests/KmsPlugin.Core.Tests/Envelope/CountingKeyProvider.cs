@@ -12,15 +12,19 @@ internal sealed class CountingKeyProvider : IKeyEncryptionKeyProvider
 {
     private readonly Dictionary<string, CountingKey> _keys = new();
     private readonly HashSet<string> _disabled = new();
+    private readonly HashSet<string> _issued = new(StringComparer.Ordinal);
 
     public CountingKeyProvider(string primaryId = "kek-test-1")
     {
         Primary = new PrimaryKeyEncryptionKey(Add(primaryId), 1);
+        _issued.Add(Primary.KeyId);
     }
 
     public string Name => "counting";
 
     public PrimaryKeyEncryptionKey Primary { get; private set; }
+
+    public PrimaryKeyEncryptionKey? KnownPrimary => Primary;
 
     public int Wraps => _keys.Values.Sum(k => k.Wraps);
 
@@ -35,7 +39,14 @@ internal sealed class CountingKeyProvider : IKeyEncryptionKeyProvider
         return key;
     }
 
-    public void Promote(string id) => Primary = new PrimaryKeyEncryptionKey(_keys[id], Primary.Generation + 1);
+    public void Promote(string id)
+    {
+        Primary = new PrimaryKeyEncryptionKey(_keys[id], Primary.Generation + 1);
+        _issued.Add(Primary.KeyId);
+    }
+
+    public bool NeverIssued(string rootKeyId, long generation) =>
+        _keys.ContainsKey(rootKeyId) && !_issued.Contains(new PrimaryKeyEncryptionKey(_keys[rootKeyId], generation).KeyId);
 
     public void Disable(string id) => _disabled.Add(id);
 

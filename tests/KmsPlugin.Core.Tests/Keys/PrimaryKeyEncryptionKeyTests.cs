@@ -25,6 +25,8 @@ public sealed class PrimaryKeyEncryptionKeyTests
     [InlineData("kek-1@+1")]
     [InlineData("kek-1@1x")]
     [InlineData("kek-1@99999999999999999999")]
+    [InlineData("kek-1@01")]
+    [InlineData("kek-1@00")]
     public void Anything_else_is_not_a_key_id(string keyId) =>
         Assert.False(PrimaryKeyEncryptionKey.TryParseKeyId(keyId, out _, out _));
 

@@ -36,13 +36,24 @@ public sealed class KeystoreKdfParametersTests
         Assert.Null(parameters.Problem(allowBelowMinimum: true));
     }
 
+    [Fact]
+    public void The_bounds_leave_a_margin_of_four_times_what_keystore_init_writes()
+    {
+        var atBounds = new KeystoreKdfParameters(KeystoreKdfParameters.MaxMemoryKiB, KeystoreKdfParameters.MaxIterations, KeystoreKdfParameters.MaxParallelism);
+        Assert.Null(atBounds.Problem(allowBelowMinimum: false));
+        Assert.Equal(KeystoreKdfParameters.MaxMemoryKiB, 4 * KeystoreKdfParameters.Default.MemoryKiB);
+        Assert.Equal(KeystoreKdfParameters.MaxIterations, 4 * KeystoreKdfParameters.Default.Iterations);
+    }
+
     [Theory]
     [InlineData(8, 1, 0)]
     [InlineData(8, 0, 1)]
     [InlineData(7, 1, 1)]
-    [InlineData(64, 1, 17)]
-    [InlineData(64, 65, 1)]
-    [InlineData(4 * 1024 * 1024 + 1, 3, 1)]
+    [InlineData(64, 1, 5)]
+    [InlineData(64, 13, 1)]
+    [InlineData(256 * 1024 + 1, 3, 1)]
+    [InlineData(4 * 1024 * 1024, 3, 1)]
+    [InlineData(64 * 1024, 64, 1)]
     public void Out_of_range_is_refused_even_in_tests(int memoryKiB, int iterations, int parallelism)
     {
         Assert.Contains("is outside", new KeystoreKdfParameters(memoryKiB, iterations, parallelism).Problem(allowBelowMinimum: true));

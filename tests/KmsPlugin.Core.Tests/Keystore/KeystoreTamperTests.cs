@@ -68,6 +68,24 @@ public sealed class KeystoreTamperTests : IDisposable
         AssertRefused("is outside");
     }
 
+    /// <summary>The old caps (4 GiB, 64 passes) let a planted header make every reload take minutes.</summary>
+    [Theory]
+    [InlineData("iterations", 64)]
+    [InlineData("iterations", 13)]
+    [InlineData("memoryKiB", 4 * 1024 * 1024)]
+    [InlineData("memoryKiB", 256 * 1024 + 1)]
+    [InlineData("parallelism", 16)]
+    public void Kdf_cost_beyond_what_init_writes_plus_a_margin_is_refused_before_deriving(string parameter, int value)
+    {
+        Rewrite(root => root["kdf"]![parameter] = value);
+        var error = Assert.Throws<KmsException>(() => KeystoreFile.Load(path, Passphrase, Options()));
+        Assert.Equal(
+            $"keystore \"{path}\": not usable: argon2id {(parameter == "memoryKiB" ? "memory" : parameter)} {value}" +
+            (parameter == "memoryKiB" ? " KiB is outside 8..262144 KiB" : parameter == "iterations" ? " is outside 1..12" : " is outside 1..4") +
+            " (`keystore init` writes memory 65536 KiB, iterations 3, parallelism 1); refusing to derive",
+            error.Message);
+    }
+
     [Fact]
     public void Short_salt_is_refused()
     {

@@ -79,6 +79,7 @@ public sealed class KeystoreLifecycleTests : IDisposable
         var before = await File.ReadAllBytesAsync(_keystore);
         var wrong = _dir.File("wrong");
         await File.WriteAllTextAsync(wrong, "not the passphrase");
+        File.SetUnixFileMode(wrong, UnixFileMode.UserRead | UnixFileMode.UserWrite);
 
         var result = await PluginProcess.RunCliAsync(null, "serve", "--socket", _dir.File("kms.sock"), "--keystore", _keystore, "--passphrase-file", wrong);
 

@@ -43,6 +43,7 @@ public sealed class KeystoreReloadTests : IDisposable
         var otherPassphrase = _files.Directory.File("other-passphrase");
         Directory.CreateDirectory(Path.GetDirectoryName(stranger)!);
         await File.WriteAllTextAsync(otherPassphrase, "another passphrase");
+        File.SetUnixFileMode(otherPassphrase, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         var made = await PluginProcess.RunCliAsync(null, "keystore", "init", "--keystore", stranger, "--passphrase-file", otherPassphrase);
         Assert.True(made.ExitCode == 0, made.ToString());
         File.Move(stranger, _files.Keystore, overwrite: true);

@@ -144,6 +144,29 @@ internal sealed class RawHttp2Client : IAsyncDisposable
         }
     }
 
+    /// <summary>Reads and drops whatever the server sends until it closes the connection; false if it is still open after <paramref name="limit"/>.</summary>
+    public async Task<bool> WaitForCloseAsync(TimeSpan limit)
+    {
+        using var wait = new CancellationTokenSource(limit);
+        var buffer = new byte[4096];
+        try
+        {
+            while (await _stream.ReadAsync(buffer, wait.Token) > 0)
+            {
+            }
+
+            return true;
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+        catch (OperationCanceledException) when (wait.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _stream.DisposeAsync();

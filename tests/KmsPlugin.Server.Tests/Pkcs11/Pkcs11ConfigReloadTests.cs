@@ -19,6 +19,7 @@ public sealed class Pkcs11ConfigReloadTests : IDisposable
         var token = SoftHsm.CreateToken().WithKeys(true, "first", "second");
         var pinFile = _dir.File("pin");
         await File.WriteAllTextAsync(pinFile, token.Pin + "\n");
+        File.SetUnixFileMode(pinFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         var config = _dir.File("config.yaml");
         var socket = _dir.File("kms.sock");
         await WriteConfigAsync(config, token, pinFile, "key: first");

@@ -48,6 +48,7 @@ public sealed class Pkcs11PluginProcessTests : IDisposable
         var plain = RandomNumberGenerator.GetBytes(32);
         var pinFile = _dir.File("pin");
         await File.WriteAllTextAsync(pinFile, token.Pin + "\n");
+        File.SetUnixFileMode(pinFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         var environment = SoftHsm.Environment;
 
         V2.EncryptResponse old;

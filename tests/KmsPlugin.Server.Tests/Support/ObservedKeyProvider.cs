@@ -33,7 +33,11 @@ internal sealed class ObservedKeyProvider : IKeyEncryptionKeyProvider
         }
     }
 
+    public PrimaryKeyEncryptionKey? KnownPrimary => _inner.KnownPrimary;
+
     public IKeyEncryptionKey GetForDecrypt(string keyId) => new ObservedKey(_inner.GetForDecrypt(keyId), this);
+
+    public bool NeverIssued(string rootKeyId, long generation) => _inner.NeverIssued(rootKeyId, generation);
 
     private sealed class ObservedKey(IKeyEncryptionKey inner, ObservedKeyProvider owner) : IKeyEncryptionKey
     {

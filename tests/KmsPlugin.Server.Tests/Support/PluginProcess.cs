@@ -65,6 +65,13 @@ internal sealed class PluginProcess : IAsyncDisposable
     public static Task<PluginProcess> StartServeAsUserAsync(int uid, string socketPath, params string[] arguments) =>
         StartAndWaitAsync("setpriv", [.. AsUser(uid), "dotnet", Executable, "serve", .. arguments], null, socketPath);
 
+    /// <summary>
+    /// As <see cref="StartAsync"/>, but the plugin runs as <paramref name="userId"/> (same group id, no
+    /// supplementary groups) through setpriv, as a static pod runs it while an operator uses sudo.
+    /// </summary>
+    public static Task<PluginProcess> StartAsUserAsync(int userId, string socketPath, IDictionary<string, string>? environment, params string[] arguments) =>
+        StartAndWaitAsync("setpriv", [.. AsUser(userId), "dotnet", Executable, "serve", "--socket", socketPath, "--health-address", "127.0.0.1:0", .. arguments], environment, socketPath);
+
     /// <summary>setpriv's arguments that run the rest of a command line as <paramref name="uid"/> (and the same gid), no groups.</summary>
     public static string[] AsUser(int uid) => [$"--reuid={uid}", $"--regid={uid}", "--clear-groups"];
 

@@ -65,7 +65,7 @@ on_node sh -c 'set -eu
   umask 077
   head -c 18 /dev/urandom | base64 > /etc/kms-plugin/pin
   head -c 18 /dev/urandom | base64 > /etc/kms-plugin/so-pin
-  chown -R 1654:1654 /etc/kms-plugin && chmod 0700 /etc/kms-plugin
+  chown -R 1654:1654 /etc/kms-plugin && chmod 0700 /etc/kms-plugin && chmod 0600 /etc/kms-plugin/pin /etc/kms-plugin/so-pin
   cp /kms-e2e/kms-plugin-softhsm-static-pod.yaml /etc/kubernetes/manifests/kms-plugin.yaml'
 for _ in $(seq 1 90); do   # the mirror pod appears once the kubelet has started the static pod
   kubectl -n kube-system get "pod/$POD" >/dev/null 2>&1 && break
