@@ -40,15 +40,7 @@ internal static class EtcdCommand
                     : channel is not null ? new PluginKeyChecker(channel, TimeSpan.FromSeconds(10))
                     : null;
                 var report = await RunAsync(parse, options, checker, backupName, stderr, cancellationToken);
-                if (parse.GetValue(options.Output) == "json")
-                {
-                    VerifyReportWriter.WriteJson(parse.InvocationConfiguration.Output, report);
-                }
-                else
-                {
-                    VerifyReportWriter.WriteTable(parse.InvocationConfiguration.Output, report);
-                }
-
+                Write(parse, options, report);
                 return report.Passed ? 0 : 1;
             }
             catch (Exception ex) when (ex is EtcdUnreachableException or KmsException)
@@ -66,6 +58,18 @@ internal static class EtcdCommand
         var command = new Command("etcd", "Inspect how kube-apiserver stored data in etcd");
         command.Subcommands.Add(verify);
         return command;
+    }
+
+    private static void Write(ParseResult parse, EtcdVerifyOptions options, VerifyReport report)
+    {
+        if (parse.GetValue(options.Output) == "json")
+        {
+            VerifyReportWriter.WriteJson(parse.InvocationConfiguration.Output, report);
+        }
+        else
+        {
+            VerifyReportWriter.WriteTable(parse.InvocationConfiguration.Output, report);
+        }
     }
 
     private static async Task<VerifyReport> RunAsync(ParseResult parse, EtcdVerifyOptions options, DataKeyChecker? checker, string? backup, TextWriter stderr, CancellationToken cancellationToken)

@@ -120,7 +120,7 @@ internal static class KeystoreCopyCommands
             {
                 ["keystore"] = path,
                 ["generation"] = generation,
-                ["keys"] = new JsonArray([.. keys.Select(k => (JsonNode?)new JsonObject { ["id"] = k.Id, ["state"] = StateName(k.State), ["check_value"] = k.CheckValue })]),
+                ["keys"] = new JsonArray([.. keys.Select(k => (JsonNode?)new JsonObject { ["id"] = k.Id, ["state"] = StateName(k.State), ["keyCheckValue"] = k.CheckValue })]),
             }.ToJsonString());
             return;
         }
