@@ -84,7 +84,7 @@ internal static class EtcdCommand
             {
                 total = await scanner.CountAsync(parse.GetValue(options.Prefix)!, cancellationToken);
             }
-            catch (RpcException ex) when (ex.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded)
+            catch (RpcException ex) when (EtcdUnreachableException.IsConnectionFailure(ex))
             {
                 failures.Add((endpoint, ex));
                 continue;

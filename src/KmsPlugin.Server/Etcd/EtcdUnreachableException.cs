@@ -15,6 +15,28 @@ internal sealed class EtcdUnreachableException : Exception
     {
     }
 
+    /// <summary>
+    /// The call never reached etcd: refused, unresolvable, timed out, or TLS failed. gRPC reports a
+    /// TLS failure as Internal ("Error starting gRPC call"), so the cause decides, not only the code.
+    /// </summary>
+    public static bool IsConnectionFailure(RpcException error)
+    {
+        if (error.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded)
+        {
+            return true;
+        }
+
+        for (Exception? inner = error.Status.DebugException; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is HttpRequestException or SocketException or AuthenticationException)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     public static string Reason(RpcException error)
     {
         for (Exception? inner = error.Status.DebugException; inner is not null; inner = inner.InnerException)

@@ -26,6 +26,23 @@ public sealed class EtcdVerifyOutputTests
     }
 
     [Fact]
+    public async Task An_etcd_certificate_the_ca_did_not_sign_is_one_line_naming_the_tls_failure()
+    {
+        using var dir = new TempDirectory();
+        var tls = TestCertificates.Create(dir.Path);
+        await using var etcd = await EtcdServer.StartAsync(tls);
+
+        // The client certificate is no CA of etcd's serving certificate.
+        var result = await PluginProcess.RunCliAsync(null, "etcd", "verify", "--endpoints", etcd.Endpoint, "--cacert", tls.ClientCertFile, "--cert", tls.ClientCertFile, "--key", tls.ClientKeyFile);
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.StartsWith($"kms-plugin etcd verify: cannot reach etcd at {etcd.Endpoint}: TLS handshake failed: ", result.Error);
+        Assert.Single(result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+
+        var trusted = await PluginProcess.RunCliAsync(null, "etcd", "verify", "--endpoints", etcd.Endpoint, "--cacert", tls.CaFile, "--cert", tls.ClientCertFile, "--key", tls.ClientKeyFile, "--output", "json");
+        Assert.True(trusted.ExitCode == 0, trusted.ToString());
+    }
+
+    [Fact]
     public async Task The_json_report_counts_what_it_lists()
     {
         await using var etcd = await EtcdServer.StartAsync();
