@@ -35,6 +35,8 @@ internal static class KeystoreCommand
         command.Subcommands.Add(IdVerb("retire", "Disable a decrypt-only root key (kept, refused for every use)", (k, id) => k.Retire(id)));
         command.Subcommands.Add(IdVerb("enable", "Turn a disabled root key back into a decrypt-only one", (k, id) => k.Enable(id)));
         command.Subcommands.Add(RollbackVerb());
+        command.Subcommands.Add(KeystoreCopyCommands.Export());
+        command.Subcommands.Add(KeystoreCopyCommands.Verify());
         return command;
     }
 

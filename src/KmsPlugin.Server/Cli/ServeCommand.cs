@@ -108,7 +108,7 @@ internal static class ServeCommand
     }
 
     /// <summary>The setting's value when its flag was given on the command line, else null.</summary>
-    private static ConfigValue? FlagValue(ParseResult parse, ServeSetting setting, Option option)
+    internal static ConfigValue? FlagValue(ParseResult parse, ServeSetting setting, Option option)
     {
         if (parse.GetResult(option) is not { Implicit: false })
         {

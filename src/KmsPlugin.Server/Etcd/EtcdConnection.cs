@@ -36,13 +36,11 @@ internal static class EtcdConnection
     }
 
     /// <summary>
-    /// A client on the first endpoint. Each endpoint gets its own channel so that TLS checks the
+    /// The endpoints as given. Each gets its own client (<see cref="Connect"/>) so that TLS checks the
     /// certificate against that endpoint's own host name.
     /// </summary>
-    public static IReadOnlyList<EtcdClient> ConnectEach(string endpoints, string? caFile, string? certFile, string? keyFile) =>
-        endpoints.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(endpoint => Connect(endpoint, caFile, certFile, keyFile))
-            .ToList();
+    public static IReadOnlyList<string> Endpoints(string endpoints) =>
+        endpoints.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     public static EtcdClient Connect(string endpoint, string? caFile, string? certFile, string? keyFile)
     {

@@ -10,22 +10,24 @@ namespace KmsPlugin.Server.Etcd;
 internal sealed class EtcdVerifier
 {
     private readonly EtcdKeyScanner _scanner;
-    private readonly PluginKeyChecker? _plugin;
+    private readonly DataKeyChecker? _checker;
     private readonly bool _decryptCheck;
+    private readonly string? _backup;
 
-    public EtcdVerifier(EtcdKeyScanner scanner, PluginKeyChecker? plugin, bool decryptCheck)
+    public EtcdVerifier(EtcdKeyScanner scanner, DataKeyChecker? checker, bool decryptCheck, string? backup = null)
     {
         _scanner = scanner;
-        _plugin = plugin;
-        _decryptCheck = decryptCheck && plugin is not null;
+        _checker = checker;
+        _decryptCheck = decryptCheck && checker is not null;
+        _backup = backup;
     }
 
     public async Task<VerifyReport> RunAsync(string prefix, IProgress<long>? progress, CancellationToken cancellationToken)
     {
-        var report = new VerifyReport { Prefix = prefix, PluginChecked = _plugin is not null, DecryptChecked = _decryptCheck };
-        if (_plugin is not null)
+        var report = new VerifyReport { Prefix = prefix, PluginChecked = _checker is not null, DecryptChecked = _decryptCheck, Backup = _backup };
+        if (_checker is not null)
         {
-            report.PrimaryRootKey = await _plugin.PrimaryRootKeyAsync(cancellationToken);
+            report.PrimaryRootKey = await _checker.PrimaryRootKeyAsync(cancellationToken);
         }
 
         await foreach (var (key, value) in _scanner.ScanAsync(prefix, cancellationToken))
@@ -72,12 +74,12 @@ internal sealed class EtcdVerifier
             report.OnOlderRootKey.Add(key);
         }
 
-        if (_plugin is null)
+        if (_checker is null)
         {
             return;
         }
 
-        var (problem, unknownRootKey) = await _plugin.CheckAsync(key, parsed, _decryptCheck, cancellationToken);
+        var (problem, unknownRootKey) = await _checker.CheckAsync(key, parsed, _decryptCheck, cancellationToken);
         if (problem is null)
         {
             report.DecryptedOk += _decryptCheck ? 1 : 0;

@@ -20,6 +20,12 @@ internal sealed class VerifyReport
 
     public bool PluginChecked { get; set; }
 
+    /// <summary>
+    /// Set when the root keys came from a backup (keystore file or token) instead of a running
+    /// plugin: what that backup is, for the report. Null in --socket mode and without root keys.
+    /// </summary>
+    public string? Backup { get; set; }
+
     public bool DecryptChecked { get; set; }
 
     public long DecryptedOk { get; set; }
@@ -33,6 +39,17 @@ internal sealed class VerifyReport
     public List<KeyProblem> UnknownRootKey { get; } = [];
 
     public List<KeyProblem> Unreadable { get; } = [];
+
+    /// <summary>Values under any k8s:enc: provider, ours or not.</summary>
+    public long Encrypted => Scanned - Plaintext.Count;
+
+    /// <summary>Values written through kms-plugin (a root key id could be read from them).</summary>
+    public long KmsPluginValues => ByRootKey.Values.Sum();
+
+    /// <summary>Values per root key the root-key source (plugin or backup) does not have: the loudest section.</summary>
+    public SortedDictionary<string, long> UnknownRootKeyCounts() => new(
+        UnknownRootKey.GroupBy(p => p.Reason, StringComparer.Ordinal).ToDictionary(g => g.Key, g => (long)g.Count(), StringComparer.Ordinal),
+        StringComparer.Ordinal);
 
     public bool Passed => Plaintext.Count == 0 && Unreadable.Count == 0 && UnknownRootKey.Count == 0;
 
