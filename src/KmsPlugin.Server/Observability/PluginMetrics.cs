@@ -6,7 +6,8 @@ namespace KmsPlugin.Server.Observability;
 
 /// <summary>
 /// The plugin's Prometheus metrics, in a registry of its own (one per host). Every label is a
-/// closed set — api, operation, outcome, provider — never a key id or an error text.
+/// closed set — api, operation, outcome, provider — never an error text or anything a request
+/// names; the one exception, kms_plugin_root_key_info, lists the operator's own key ring.
 /// </summary>
 internal sealed class PluginMetrics
 {
