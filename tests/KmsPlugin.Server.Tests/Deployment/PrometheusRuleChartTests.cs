@@ -48,12 +48,24 @@ public sealed class PrometheusRuleChartTests : IDisposable
         Assert.Equal(file.Select(r => r["annotations"]["description"].ToString()), rendered.Select(r => r["annotations"]["description"].ToString()));
     }
 
+    [Fact]
+    public async Task Runbook_links_can_point_at_where_the_docs_are_hosted()
+    {
+        var result = await ChartRenderer.RenderAsync(_dir, "prometheusRule: {enabled: true, runbookBaseUrl: \"https://git.example.org/kms-plugin/blob/v1/\"}");
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var links = result.Output.Split('\n').Where(l => l.Contains("runbook_url:", StringComparison.Ordinal)).Select(l => l.Trim()).ToList();
+        Assert.Equal(AlertRuleTests.AlertNames.Length, links.Count);
+        Assert.All(links, l => Assert.StartsWith("runbook_url: https://git.example.org/kms-plugin/blob/v1/docs/alerts.md#kmsplugin", l));
+    }
+
     [Theory]
     [InlineData("prometheusRule: {enabled: true}", true)]
     [InlineData("prometheusRule: {enabled: true, labels: {release: prometheus}}", true)]
     [InlineData("prometheusRule: {enabled: \"yes\"}", false)]
     [InlineData("prometheusRule: {enabled: true, for: 1m}", false)]
     [InlineData("prometheusRule: {labels: {release: 1}}", false)]
+    [InlineData("prometheusRule: {runbookBaseUrl: \"https://git.example.org/kms-plugin/blob/v1/\"}", true)]
+    [InlineData("prometheusRule: {runbookBaseUrl: \"git.example.org/docs\"}", false)]
     public async Task The_schema_knows_the_prometheus_rule_values(string values, bool valid)
     {
         var merged = await ChartRenderer.RenderAsync(_dir, values, "-values-json");
