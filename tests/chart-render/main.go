@@ -1,6 +1,6 @@
 // chart-render renders a Helm chart the way `helm template` does, for the subset of Helm the
 // kms-plugin chart uses: .Values (values.yaml deep-merged with -f files, null deleting a key),
-// .Release, .Chart, .Template, the sprig functions and Helm's include, required, fail and toYaml.
+// .Release, .Chart, .Template, .Files.Get, the sprig functions and Helm's include, required, fail and toYaml.
 // There is no helm binary on Debian and the Go module proxy is not reachable, so this is built
 // offline in GOPATH mode from Debian's sprig and sigs.k8s.io/yaml. It does not validate
 // values.schema.json (the tests do that with JsonSchema.Net) and knows no .Capabilities.

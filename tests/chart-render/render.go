@@ -58,6 +58,7 @@ func render(chartDir string, valueFiles []string, releaseName, namespace string,
 			"Name": chartName, "Version": chart["version"], "AppVersion": chart["appVersion"],
 			"Description": chart["description"],
 		},
+		"Files": chartFiles{dir: chartDir},
 	}
 
 	var out strings.Builder
@@ -114,4 +115,20 @@ func helmFuncs(root *template.Template) template.FuncMap {
 	}
 	funcs["fail"] = func(message string) (string, error) { return "", errors.New(message) }
 	return funcs
+}
+
+// chartFiles is .Files: Get returns a file under the chart directory as it is, untemplated, or ""
+// when it is missing (as Helm does).
+type chartFiles struct{ dir string }
+
+func (f chartFiles) Get(name string) string {
+	clean := filepath.Clean(name)
+	if filepath.IsAbs(clean) || strings.HasPrefix(clean, "..") {
+		return ""
+	}
+	data, err := os.ReadFile(filepath.Join(f.dir, clean))
+	if err != nil {
+		return ""
+	}
+	return string(data)
 }

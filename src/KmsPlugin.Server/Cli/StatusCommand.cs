@@ -36,7 +36,12 @@ internal static class StatusCommand
         {
             Description = "Print one JSON document (healthy, provider, root keys with their key check values); problems still go to stderr",
         };
-        var command = new Command("status", "Check a running plugin over its socket the way kube-apiserver's health checks do, and list its root keys") { socket, timeout, api, json };
+        var compare = new Option<string[]>("--compare")
+        {
+            Description = "Instead of checking the socket, read these plugins' metrics URLs (http://cp-1:8787 …) and print their root keys side by side; exit 1 when they differ",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var command = new Command("status", "Check a running plugin over its socket the way kube-apiserver's health checks do, and list its root keys") { socket, timeout, api, json, compare };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var asJson = parse.GetValue(json);
@@ -46,6 +51,13 @@ internal static class StatusCommand
             {
                 await error.WriteLineAsync("--timeout must be a positive duration such as 3s");
                 return 2;
+            }
+
+            if (parse.GetValue(compare) is { Length: > 0 } urls)
+            {
+                return asJson
+                    ? await RefuseAsync(error, "--json does not combine with --compare")
+                    : await StatusComparison.RunAsync(urls, deadline, output, error, cancellationToken);
             }
 
             var which = parse.GetValue(api)!;
@@ -80,6 +92,12 @@ internal static class StatusCommand
             return status;
         });
         return command;
+    }
+
+    private static async Task<int> RefuseAsync(TextWriter error, string message)
+    {
+        await error.WriteLineAsync(message);
+        return 2;
     }
 
     private static async Task<int> CheckV1Async(ChannelBase channel, TimeSpan timeout, TextWriter output, TextWriter error, CancellationToken cancellationToken)

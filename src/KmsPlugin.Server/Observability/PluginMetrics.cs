@@ -6,11 +6,12 @@ namespace KmsPlugin.Server.Observability;
 
 /// <summary>
 /// The plugin's Prometheus metrics, in a registry of its own (one per host). Every label is a
-/// closed set — api, operation, outcome, provider — never a key id or an error text.
+/// closed set — api, operation, outcome, provider — never an error text or anything a request
+/// names; the one exception, kms_plugin_root_key_info, lists the operator's own key ring.
 /// </summary>
 internal sealed class PluginMetrics
 {
-    public PluginMetrics(EnvelopeEncryptor encryptor, RootKeyHealthProbe health, TimeProvider time, RootKeyReloader? reloader = null)
+    public PluginMetrics(EnvelopeEncryptor encryptor, RootKeyHealthProbe health, PluginHostOptions options, TimeProvider time, RootKeyReloader? reloader = null)
     {
         Registry = Metrics.NewCustomRegistry();
         var factory = Metrics.WithCustomRegistry(Registry);
@@ -27,12 +28,17 @@ internal sealed class PluginMetrics
         var cacheMisses = factory.CreateGauge("kms_plugin_dek_cache_misses_total", "Decrypts that had to unwrap their data key through the root key.");
         var cacheEvictions = factory.CreateGauge("kms_plugin_dek_cache_evictions_total", "Unwrapped data keys dropped (and zeroed) to stay within the cache size.");
         var cacheEntries = factory.CreateGauge("kms_plugin_dek_cache_entries", "Unwrapped data keys held in memory.");
+        factory.CreateGauge("kms_plugin_dek_cache_capacity", "Most unwrapped data keys the cache holds (--dek-cache-size).").Set(encryptor.Cache.Capacity);
         var rotations = factory.CreateGauge("kms_plugin_dek_rotations_total", "Plugin data keys generated (by use count, age or a new primary root key).");
         var healthy = factory.CreateGauge("kms_plugin_root_key_healthy", "1 when the last root-key round trip passed and is recent.", "provider");
         var lastCheck = factory.CreateGauge("kms_plugin_root_key_last_check_timestamp_seconds", "When the root key was last checked.", "provider");
         factory.CreateGauge("kms_plugin_build_info", "Build of the running plugin.", "version").WithLabels(ProductInfo.Version).Set(1);
 
+        factory.CreateGauge("kms_plugin_root_key_expiry_warning_seconds", "How long before the primary root key expires the plugin starts warning (--expiry-warning).")
+            .Set(options.ExpiryWarning.TotalSeconds);
         var expiry = factory.CreateGauge("kms_plugin_primary_root_key_expiry_seconds", "Seconds until the primary root key expires (negative once expired); absent when it does not expire.", "provider");
+        var expiresAt = factory.CreateGauge("kms_plugin_primary_root_key_expiry_timestamp_seconds", "When the primary root key expires (Unix time); absent when it does not expire.", "provider");
+        var keyInfo = new RootKeyInfoMetric(factory, encryptor.Provider);
         var reloads = factory.CreateGauge("kms_plugin_root_key_reloads_total", "Reloads of the root keys (file change or SIGHUP) by outcome.", "outcome");
         var provider = encryptor.Provider.Name;
         Registry.AddBeforeCollectCallback(() =>
@@ -43,10 +49,8 @@ internal sealed class PluginMetrics
             cacheEntries.Set(encryptor.Cache.Count);
             rotations.Set(encryptor.DataKeyRotations);
             healthy.WithLabels(provider).Set(health.Healthz == "ok" ? 1 : 0);
-            if (health.Current.PrimaryExpiresAt is { } expiresAt)
-            {
-                expiry.WithLabels(provider).Set((expiresAt - time.GetUtcNow()).TotalSeconds);
-            }
+            SetExpiry(expiry, expiresAt, provider, health.Current, time.GetUtcNow());
+            keyInfo.Refresh();
 
             if (reloader is not null)
             {
@@ -65,4 +69,20 @@ internal sealed class PluginMetrics
     public Histogram RequestDuration { get; }
 
     public Gauge InFlight { get; }
+
+    // A promoted primary without an expiry must not leave the old one's series behind (the expiry
+    // alerts would keep firing); a failed check that could not read the expiry changes nothing.
+    private static void SetExpiry(Gauge secondsLeft, Gauge timestamp, string provider, RootKeyHealthReport report, DateTimeOffset now)
+    {
+        if (report.PrimaryExpiresAt is { } at)
+        {
+            secondsLeft.WithLabels(provider).Set((at - now).TotalSeconds);
+            timestamp.WithLabels(provider).Set(at.ToUnixTimeMilliseconds() / 1000.0);
+        }
+        else if (report.Healthy)
+        {
+            secondsLeft.RemoveLabelled(provider);
+            timestamp.RemoveLabelled(provider);
+        }
+    }
 }
