@@ -63,6 +63,38 @@ public sealed class RelativePathTests : IDisposable
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Launchers))]
+    public async Task Paths_in_a_relative_config_file_mean_the_current_directory_too(string launcher)
+    {
+        File.WriteAllText(_dir.File("pass"), "relative path test passphrase\n");
+        File.SetUnixFileMode(_dir.File("pass"), UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var init = await RunAsync(launcher, "keystore", "init", "--keystore", "./ks.json", "--passphrase-file", "./pass");
+        Assert.True(init.ExitCode == 0, init.ToString());
+        File.WriteAllText(_dir.File("plugin.yaml"), "socket: ./cfg.sock\nhealthAddress: \"off\"\nkeystore:\n  path: ./ks.json\n  passphraseFile: ./pass\n");
+
+        var (file, arguments) = Command(launcher, "serve", "--config", "./plugin.yaml");
+        using var process = ProcessInDirectory.Start(file, arguments, _dir.Path);
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        try
+        {
+            var deadline = DateTime.UtcNow.AddMinutes(2);
+            while (!PluginProcess.Connectable(_dir.File("cfg.sock")))
+            {
+                Assert.True(!process.HasExited && DateTime.UtcNow < deadline, $"no socket at {_dir.File("cfg.sock")}; exited: {process.HasExited}");
+                await Task.Delay(100);
+            }
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+
+        Assert.DoesNotContain("relative path test passphrase", await stdout + await stderr);
+    }
+
     private static bool Logged(System.Text.StringBuilder log, string text)
     {
         lock (log)

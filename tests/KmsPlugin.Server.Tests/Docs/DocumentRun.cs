@@ -88,6 +88,12 @@ internal sealed class DocumentRun : IAsyncDisposable
 
     private async Task StartBackgroundAsync(ShellBlock block)
     {
+        if (block.Wait is { } taken && Ready(taken))
+        {
+            // Waiting would succeed at once on someone else's server and the document would run against it.
+            throw new DocumentedCommandException($"{block.Where}: {taken} already accepts connections before `{block.FirstLine}` started: stop what holds it");
+        }
+
         var process = ProcessInDirectory.Start("bash", ["-c", Script(block, saveState: false)], _dir.Path, _environment);
         var output = new StringBuilder();
         process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
