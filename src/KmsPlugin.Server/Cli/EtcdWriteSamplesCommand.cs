@@ -126,7 +126,7 @@ internal static class EtcdWriteSamplesCommand
 
         foreach (var (key, reason) in skipped)
         {
-            await stderr.WriteLineAsync($"{Name}: skipped {Printable(key)}: {reason}");
+            await stderr.WriteLineAsync($"{Name}: skipped {Printable(key)}: {Printable(reason)}");
         }
 
         if (rewritten.Count == 0 && skipped.Count == 0)
@@ -141,20 +141,4 @@ internal static class EtcdWriteSamplesCommand
     /// <summary>Client-supplied text for one log line: control characters escaped, nothing else changed.</summary>
     private static string Printable(string text) =>
         string.Concat(text.Select(c => char.IsControl(c) ? $"\\u{(int)c:x4}" : c.ToString()));
-
-    private sealed record SampleSettings(string Api, string V1Name, string V2Name, int Count, bool Force, bool Rewrite)
-    {
-        public IEnumerable<(bool V2, string Provider)> Apis()
-        {
-            if (Api is "v1" or "both")
-            {
-                yield return (false, V1Name);
-            }
-
-            if (Api is "v2" or "both")
-            {
-                yield return (true, V2Name);
-            }
-        }
-    }
 }
