@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need (Debian packages for the kube-apiserver-like Go client and the
-# grpc-go baseline server the load generator is tested against, a real etcd, SoftHSM for the
+# grpc-go baseline server the load generator is tested against, a real etcd and etcdctl,
+# hexdump (bsdextrautils) for the documented etcd checks of docs/try-it.md, SoftHSM for the
 # PKCS#11 provider — each test run makes its own tokens under a temp SOFTHSM2_CONF — sprig for
 # the Helm chart renderer, and prometheus for promtool's rule tests and the alerting end-to-end
 # test), builds those Go programs, then runs every test. Used by developers and by CI (.ci/run).
@@ -9,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 packages=(golang-go golang-google-grpc-dev golang-github-golang-protobuf-1-5-dev
           protoc-gen-go protoc-gen-go-grpc protobuf-compiler
-          etcd-server etcd-client softhsm2
+          etcd-server etcd-client softhsm2 bsdextrautils
           golang-github-masterminds-sprig-dev golang-k8s-sigs-yaml-dev
           prometheus)
 scripts/install-debian-packages.sh "${packages[@]}"

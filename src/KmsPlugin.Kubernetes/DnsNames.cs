@@ -23,7 +23,7 @@ internal static class DnsNames
         return labels.Length >= 2 && labels.All(IsDns1123Label);
     }
 
-    private static bool IsDns1123Label(string label) =>
+    public static bool IsDns1123Label(string label) =>
         label.Length is > 0 and <= 63
         && IsAlphanumeric(label[0])
         && IsAlphanumeric(label[^1])

@@ -57,6 +57,7 @@ internal static class EtcdCommand
 
         var command = new Command("etcd", "Inspect how kube-apiserver stored data in etcd");
         command.Subcommands.Add(verify);
+        command.Subcommands.Add(EtcdWriteSamplesCommand.Create());
         return command;
     }
 

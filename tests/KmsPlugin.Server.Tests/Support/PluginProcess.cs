@@ -30,6 +30,8 @@ internal sealed class PluginProcess : IAsyncDisposable
 
     public string SocketPath { get; }
 
+    public global::Grpc.Net.Client.GrpcChannel Channel => _channel;
+
     public KeyManagementService.KeyManagementServiceClient V1 { get; }
 
     public Protocol.V2.KeyManagementService.KeyManagementServiceClient V2 { get; }
