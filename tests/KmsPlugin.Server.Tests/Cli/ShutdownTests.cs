@@ -13,6 +13,7 @@ namespace KmsPlugin.Server.Tests.Cli;
 /// SIGTERM as the kubelet sends it, with 100 calls inside the plugin: every one completes with the
 /// right plaintext, new calls are refused, the socket goes away and the exit code is 0.
 /// </summary>
+[Trait(PluginExecutable.Trait, PluginExecutable.Category)]
 public sealed partial class ShutdownTests : IDisposable
 {
     private const int InFlightCalls = 100;

@@ -26,8 +26,6 @@ internal sealed class PluginProcess : IAsyncDisposable
         V2 = new Protocol.V2.KeyManagementService.KeyManagementServiceClient(_channel);
     }
 
-    public static string Executable => Path.Combine(AppContext.BaseDirectory, "kms-plugin.dll");
-
     public string SocketPath { get; }
 
     public KeyManagementService.KeyManagementServiceClient V1 { get; }
@@ -47,8 +45,11 @@ internal sealed class PluginProcess : IAsyncDisposable
 
     public int Id => _process.Id;
 
-    public static Task<ProcessResult> RunCliAsync(IDictionary<string, string>? environment, params string[] arguments) =>
-        ProcessRunner.RunAsync("dotnet", [Executable, .. arguments], environment);
+    public static Task<ProcessResult> RunCliAsync(IDictionary<string, string>? environment, params string[] arguments)
+    {
+        var (fileName, command) = PluginExecutable.Command(arguments);
+        return ProcessRunner.RunAsync(fileName, command, environment);
+    }
 
     public static async Task<PluginProcess> StartAsync(string socketPath, IDictionary<string, string>? environment, params string[] arguments)
     {
@@ -60,7 +61,8 @@ internal sealed class PluginProcess : IAsyncDisposable
     /// <summary>`serve` with exactly <paramref name="arguments"/> (e.g. only --config); waits until <paramref name="socketPath"/> accepts.</summary>
     public static async Task<PluginProcess> StartServeAsync(string socketPath, IDictionary<string, string>? environment, params string[] arguments)
     {
-        var process = ProcessRunner.Start("dotnet", [Executable, "serve", .. arguments], environment);
+        var (fileName, command) = PluginExecutable.Command(["serve", .. arguments]);
+        var process = ProcessRunner.Start(fileName, command, environment);
         var plugin = new PluginProcess(process, socketPath);
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while (!Connectable(socketPath))
