@@ -121,6 +121,15 @@ internal sealed class PluginProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>Waits (up to 30 s) for a process already sent SIGTERM to exit, without a second signal; returns the exit code.</summary>
+    public async Task<int> WaitForExitAsync()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await _process.WaitForExitAsync(cts.Token);
+        _process.WaitForExit();
+        return _process.ExitCode;
+    }
+
     /// <summary>SIGKILL, as the OOM killer or a lost node ends it: no shutdown code runs, the socket file stays.</summary>
     public async Task KillAsync()
     {
