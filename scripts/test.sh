@@ -3,8 +3,10 @@
 # grpc-go baseline server the load generator is tested against, a real etcd and etcdctl,
 # hexdump (bsdextrautils) for the documented etcd checks of docs/try-it.md, SoftHSM for the
 # PKCS#11 provider — each test run makes its own tokens under a temp SOFTHSM2_CONF — sprig for
-# the Helm chart renderer, and prometheus for promtool's rule tests and the alerting end-to-end
-# test), builds those Go programs, then runs every test. Used by developers and by CI (.ci/run).
+# the Helm chart renderer, prometheus for promtool's rule tests and the alerting end-to-end test,
+# clang for NativeAOT, podman/runc/debootstrap for the image), builds those Go programs, the
+# native binary and the image, then runs every test, and the process-level suites (trait
+# Binary=process) a second time against the native binary. Used by developers and by CI (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,7 +14,7 @@ packages=(golang-go golang-google-grpc-dev golang-github-golang-protobuf-1-5-dev
           protoc-gen-go protoc-gen-go-grpc protobuf-compiler
           etcd-server etcd-client softhsm2 bsdextrautils
           golang-github-masterminds-sprig-dev golang-k8s-sigs-yaml-dev
-          prometheus)
+          prometheus clang zlib1g-dev podman runc catatonit debootstrap opensc)
 scripts/install-debian-packages.sh "${packages[@]}"
 
 if ! command -v dotnet >/dev/null 2>&1; then
@@ -29,14 +31,30 @@ echo "==> building the chart renderer (the tests' stand-in for helm template)"
 scripts/build-chart-renderer.sh .build/bin/chart-render
 export KMS_PLUGIN_CHART_RENDERER="$PWD/.build/bin/chart-render"
 
-echo "==> dotnet test"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+echo "==> the NativeAOT binary (the release artifact) and the image around it"
+scripts/publish-aot.sh .build/aot
+export KMS_PLUGIN_IMAGE
+KMS_PLUGIN_IMAGE=$(scripts/build-image.sh .build/aot/kms-plugin | tail -n 1)
+
+echo "==> dotnet test"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 set +e
 dotnet test KmsPlugin.sln -c Release --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
+
+# The same process-level suites (Go-client interop, PKCS#11 on SoftHSM, keystore reload, SIGTERM,
+# etcd verify) against the executable users run: PluginProcess starts KMS_PLUGIN_EXECUTABLE
+# instead of `dotnet kms-plugin.dll`.
+echo "==> dotnet test, process-level suites against the NativeAOT binary"
+set +e
+KMS_PLUGIN_EXECUTABLE="$PWD/.build/aot/kms-plugin" dotnet test tests/KmsPlugin.Server.Tests -c Release --no-build \
+  --filter "Binary=process" --logger "console;verbosity=normal" 2>&1 | tee -a "$log"
+native=${PIPESTATUS[0]}
+set -e
+[ "$native" -eq 0 ] || status=$native
 
 # One closing line over all test assemblies, in the plain form CI reads. The console logger
 # prints a "Total tests:" block per assembly with indented Passed/Failed/Skipped counts.

@@ -15,18 +15,6 @@ internal static class Pkcs11Command
     public static Command Create()
     {
         var command = new Command("pkcs11", "Manage root keys (KEKs) on a PKCS#11 token (HSM)");
-        if (!Pkcs11Support.IsSupported)
-        {
-            // `pkcs11 list --module …` must reach the explanation, not a parse error.
-            command.TreatUnmatchedTokensAsErrors = false;
-            command.SetAction(async (parse, _) =>
-            {
-                await parse.InvocationConfiguration.Error.WriteLineAsync($"kms-plugin pkcs11: {Pkcs11Support.Unavailable}");
-                return 2;
-            });
-            return command;
-        }
-
         command.Subcommands.Add(Keygen());
         command.Subcommands.Add(Promote());
         command.Subcommands.Add(List());

@@ -41,12 +41,6 @@ internal sealed partial class RootKeySource
     /// <summary>Checks the PKCS#11 settings that need no token (module, labels, PIN source), adding every problem; null when unusable.</summary>
     public static RootKeySource? ForPkcs11(Pkcs11Settings settings, List<string> problems)
     {
-        if (!Pkcs11Support.IsSupported)
-        {
-            problems.Add($"--provider pkcs11: {Pkcs11Support.Unavailable}");
-            return null;
-        }
-
         var count = problems.Count;
         if (settings.ModulePath is null)
         {
@@ -100,11 +94,6 @@ internal sealed partial class RootKeySource
     {
         if (_pkcs11 is not null)
         {
-            if (!Pkcs11Support.IsSupported)
-            {
-                throw Pkcs11Unavailable();
-            }
-
             try
             {
                 return Pkcs11KeyEncryptionKeyProvider.Open(_pkcs11);
@@ -130,8 +119,6 @@ internal sealed partial class RootKeySource
             CryptographicOperations.ZeroMemory(_passphrase);
         }
     }
-
-    private static KmsException Pkcs11Unavailable() => new(KmsErrorKind.ProviderUnavailable, Pkcs11Support.Unavailable);
 
     public static void WarnDevelopment(ILoggerFactory loggers) =>
         LogDevelopment(loggers.CreateLogger("KmsPlugin.Server.Dev"));

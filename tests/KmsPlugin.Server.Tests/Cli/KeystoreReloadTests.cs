@@ -8,6 +8,7 @@ using KmsPlugin.Server.Tests.Support;
 namespace KmsPlugin.Server.Tests.Cli;
 
 /// <summary>Rotation without restart: the running plugin follows its keystore file and SIGHUP.</summary>
+[Trait(PluginExecutable.Trait, PluginExecutable.Category)]
 public sealed class KeystoreReloadTests : IDisposable
 {
     private readonly KeystoreFiles _files = new("reload test passphrase");

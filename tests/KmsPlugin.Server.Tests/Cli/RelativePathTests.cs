@@ -112,7 +112,7 @@ public sealed class RelativePathTests : IDisposable
     /// <summary>`dotnet run` exactly as the README gives it, except that the tests have built it already.</summary>
     private static (string File, string[] Arguments) Command(string launcher, params string[] arguments) => launcher == "dotnet run"
         ? ("dotnet", ["run", "--no-build", "-c", BuiltConfiguration, "--project", Project, "--", .. arguments])
-        : ("dotnet", [PluginProcess.Executable, .. arguments]);
+        : PluginExecutable.Command(arguments);
 
     private static string BuiltConfiguration => AppContext.BaseDirectory.Contains("/bin/Debug/", StringComparison.Ordinal) ? "Debug" : "Release";
 }

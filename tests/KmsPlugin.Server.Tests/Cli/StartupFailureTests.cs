@@ -56,7 +56,8 @@ public sealed class StartupFailureTests : IDisposable
         File.SetUnixFileMode(run, (UnixFileMode)0b111_101_101);
         var socket = Path.Combine(run, "kms.sock");
 
-        var result = await ProcessRunner.RunAsync("setpriv", [.. PluginProcess.AsUser(Nobody), "dotnet", PluginProcess.Executable, "serve", "--dev", "--socket", socket, "--health-address", "127.0.0.1:0"]);
+        var (program, arguments) = PluginExecutable.Command("serve", "--dev", "--socket", socket, "--health-address", "127.0.0.1:0");
+        var result = await ProcessRunner.RunAsync("setpriv", [.. PluginProcess.AsUser(Nobody), "--", program, .. arguments]);
 
         AssertOneLineFailure(result, 2, $"kms-plugin serve: cannot create the socket in \"{run}\" as user ");
         Assert.Contains("permission denied; set --socket to a directory this user may write", result.Error);

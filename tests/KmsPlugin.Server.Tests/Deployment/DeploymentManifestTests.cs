@@ -5,12 +5,14 @@ using YamlDotNet.RepresentationModel;
 namespace KmsPlugin.Server.Tests.Deployment;
 
 /// <summary>
-/// No container engine runs here, so the image and the static pod cannot be started in CI. What
-/// can be checked is checked: the manifest and Dockerfile only use flags, variables and paths that
+/// Static checks of the manifest and the Dockerfile: they only use flags, variables and paths that
 /// exist, and the pieces agree with each other and with the EncryptionConfiguration examples.
+/// tests/KmsPlugin.Server.Tests/Image runs the image and the static pod for real with podman.
 /// </summary>
 public sealed partial class DeploymentManifestTests
 {
+    private const string PrebuiltBinary = ".build/image/kms-plugin";
+
     private static string Repo(string path) => Path.Combine(RepositoryPaths.Root, path);
 
     [Fact]
@@ -25,6 +27,11 @@ public sealed partial class DeploymentManifestTests
 
         var mounts = PluginContainerRules.Mounts(container);
         Assert.Contains(mounts, m => m.Path == Path.GetDirectoryName(flags["--keystore"]) && m.ReadOnly);
+
+        // The image has no shell for an init container to chown with: the node prepares the
+        // directory, and the pod refuses to start without it rather than get a root-owned one.
+        Assert.False(((YamlMappingNode)pod["spec"]).Children.ContainsKey("initContainers"));
+        Assert.Equal("Directory", PluginContainerRules.Volume(pod, "socket-dir")["hostPath"]["type"].ToString());
         Assert.Equal(Path.GetDirectoryName(flags["--keystore"]), Path.GetDirectoryName(flags["--passphrase-file"]));
 
         foreach (var example in new[] { "encryption-config-v1.yaml", "encryption-config-v2.yaml" })
@@ -41,6 +48,11 @@ public sealed partial class DeploymentManifestTests
         {
             foreach (var source in copy.Groups["sources"].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries))
             {
+                if (source.StartsWith(".build/image/", StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
                 Assert.True(File.Exists(Repo(source)) || Directory.Exists(Repo(source)), $"Dockerfile copies {source}, which does not exist");
             }
         }
@@ -51,9 +63,23 @@ public sealed partial class DeploymentManifestTests
             Assert.Contains(variable.Value, help.Output);
         }
 
-        Assert.Contains("ENTRYPOINT [\"dotnet\", \"/app/kms-plugin.dll\"]", dockerfile);
+        Assert.Contains("ENTRYPOINT [\"/app/kms-plugin\"]", dockerfile);
         Assert.Contains("<AssemblyName>kms-plugin</AssemblyName>", await File.ReadAllTextAsync(Repo("src/KmsPlugin.Server/KmsPlugin.Server.csproj")));
-        Assert.Matches(@"(?m)^USER [1-9][0-9]*", dockerfile);
+        Assert.Matches(@"(?m)^USER 1654:1654$", dockerfile);
+    }
+
+    [Fact]
+    public async Task The_runtime_stage_needs_no_shell_and_the_prebuilt_binary_is_what_build_image_copies()
+    {
+        var dockerfile = await File.ReadAllTextAsync(Repo("Dockerfile"));
+        var runtime = dockerfile[dockerfile.IndexOf("FROM ${RUNTIME_IMAGE}", StringComparison.Ordinal)..];
+        Assert.DoesNotMatch(@"(?m)^(RUN|SHELL)\b", runtime);
+        Assert.Contains("ARG RUNTIME_IMAGE=mcr.microsoft.com/dotnet/runtime-deps:", dockerfile);
+        Assert.Contains("ARG SDK_IMAGE=mcr.microsoft.com/dotnet/sdk:", dockerfile);
+        Assert.Contains("ARG BINARY=source", dockerfile);
+        Assert.Contains($"COPY {PrebuiltBinary} {PrebuiltBinary}.cdx.json ", dockerfile);
+        Assert.Contains($"cp \"$binary\" {PrebuiltBinary}", await File.ReadAllTextAsync(Repo("scripts/build-image.sh")));
+        Assert.Contains($"!{PrebuiltBinary}", await File.ReadAllTextAsync(Repo(".dockerignore")));
     }
 
     private static YamlMappingNode Load(string path)

@@ -92,6 +92,8 @@ public sealed class HelmChartTests : IDisposable
         var fromSecret = (YamlMappingNode)Single(await RenderAsync(SoftwareFromSecret), "DaemonSet")["spec"]["template"];
         Assert.Equal("kms-plugin-keystore", PluginContainerRules.Volume(fromSecret, "secret-source")["secret"]["secretName"].ToString());
         Assert.Equal("Memory", PluginContainerRules.Volume(fromSecret, "keys")["emptyDir"]["medium"].ToString());
+        // The plugin image has no shell: the init container runs on prepareImage.
+        Assert.Equal("docker.io/library/busybox:1.37", InitContainer(fromSecret)["image"].ToString());
         var script = ((YamlSequenceNode)InitContainer(fromSecret)["command"])[2].ToString();
         Assert.Contains("cp /run/kms-plugin-source/keystore.json /etc/kms-plugin/keystore.json", script);
         Assert.Contains("chmod 0600 /etc/kms-plugin/*", script);

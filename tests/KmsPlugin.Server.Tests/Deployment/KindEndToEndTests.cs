@@ -93,7 +93,7 @@ public sealed partial class KindEndToEndTests
         var commands = new List<(string Command, string Arguments)>();
         var script = await File.ReadAllTextAsync(Script);
         commands.AddRange(PluginCall().Matches(script).Select(m => (m.Groups["command"].Value, m.Groups["args"].Value)));
-        commands.AddRange(DotnetCall().Matches(await File.ReadAllTextAsync(Path.Combine(KindDirectory, "kms-plugin-softhsm-static-pod.yaml")))
+        commands.AddRange(ExecutableCall().Matches(await File.ReadAllTextAsync(Path.Combine(KindDirectory, "kms-plugin-softhsm-static-pod.yaml")))
             .Select(m => (m.Groups["command"].Value, m.Groups["args"].Value)));
         commands.Add(("etcd verify", string.Join(' ', EtcdVerifyArgs())));
 
@@ -132,8 +132,8 @@ public sealed partial class KindEndToEndTests
     [GeneratedRegex(@"(?m)^\s*(?:[a-z].*\|\s*)?plugin (?<command>pkcs11 [a-z]+|etcd [a-z]+|status)(?<args>[^\n|]*)")]
     private static partial Regex PluginCall();
 
-    [GeneratedRegex(@"dotnet /app/kms-plugin\.dll (?<command>pkcs11 [a-z]+|etcd [a-z]+|status)(?<args>[^\n]*)")]
-    private static partial Regex DotnetCall();
+    [GeneratedRegex(@"/app/kms-plugin (?<command>pkcs11 [a-z]+|etcd [a-z]+|status)(?<args>[^\n]*)")]
+    private static partial Regex ExecutableCall();
 
     [GeneratedRegex(@"P11=\((?<args>[^)]*)\)")]
     private static partial Regex P11Array();

@@ -21,7 +21,7 @@ internal sealed class DocumentRun : IAsyncDisposable
     {
         var shims = Directory.CreateDirectory(_dir.File(".shims")).FullName;
         var dotnet = RealDotnet();
-        WriteShim(Path.Combine(shims, "kms-plugin"), $"exec '{dotnet}' '{PluginProcess.Executable}' \"$@\"");
+        WriteShim(Path.Combine(shims, "kms-plugin"), PluginExecutable.Native is { } native ? $"exec '{native}' \"$@\"" : $"exec '{dotnet}' '{PluginExecutable.Dll}' \"$@\"");
         // `dotnet run` as the README gives it, without building again what the tests were built from.
         WriteShim(Path.Combine(shims, "dotnet"), $"if [ \"${{1:-}}\" = run ]; then shift; exec '{dotnet}' run --no-build -c {BuiltConfiguration} \"$@\"; fi\nexec '{dotnet}' \"$@\"");
         // What `dotnet run --project src/…` evaluates above the project, and what the docs link to.

@@ -54,6 +54,7 @@ public sealed class EtcdVerifyEndToEndTests : IAsyncLifetime
     }
 
     [Fact]
+    [Trait(PluginExecutable.Trait, PluginExecutable.Category)]
     public async Task Verify_follows_secrets_through_rotation_restart_and_damage()
     {
         var standIn = new KubeApiserverStandIn(_client, _plugin.Channel);

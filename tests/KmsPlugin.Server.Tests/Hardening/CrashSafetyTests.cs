@@ -148,7 +148,8 @@ public sealed class CrashSafetyTests : IDisposable
         TimeSpan? killAfter = random.Next(2) == 0 ? typical * (0.3 + (0.8 * random.NextDouble())) : null;
         counts.Runs++;
         var watch = Stopwatch.StartNew();
-        using var process = ProcessRunner.Start("dotnet", [PluginProcess.Executable, .. arguments, .. _files.Args]);
+        var (fileName, command) = PluginExecutable.Command([.. arguments, .. _files.Args]);
+        using var process = ProcessRunner.Start(fileName, command);
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         var exited = process.WaitForExitAsync();

@@ -18,9 +18,9 @@ public sealed class SocketOwnershipTests
         {
             using var dir = new TempDirectory();
             var socket = dir.File("run/kms.sock");
-            string[] arguments = [PluginProcess.Executable, "serve", "--dev", "--socket", socket, "--health-address", "127.0.0.1:0"];
-            using var first = ProcessRunner.Start("dotnet", arguments);
-            using var second = ProcessRunner.Start("dotnet", arguments);
+            var (program, arguments) = PluginExecutable.Command("serve", "--dev", "--socket", socket, "--health-address", "127.0.0.1:0");
+            using var first = ProcessRunner.Start(program, arguments);
+            using var second = ProcessRunner.Start(program, arguments);
             var firstError = first.StandardError.ReadToEndAsync();
             var secondError = second.StandardError.ReadToEndAsync();
             try

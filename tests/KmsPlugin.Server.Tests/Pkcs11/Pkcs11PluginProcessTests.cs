@@ -12,6 +12,7 @@ namespace KmsPlugin.Server.Tests.Pkcs11;
 
 /// <summary>`kms-plugin serve --provider pkcs11` as an operator runs it, with SoftHSM tokens.</summary>
 [Collection(SoftHsmCollection.Name)]
+[Trait(PluginExecutable.Trait, PluginExecutable.Category)]
 public sealed class Pkcs11PluginProcessTests : IDisposable
 {
     private readonly TempDirectory _dir = new();

@@ -26,8 +26,6 @@ internal sealed class PluginProcess : IAsyncDisposable
         V2 = new Protocol.V2.KeyManagementService.KeyManagementServiceClient(_channel);
     }
 
-    public static string Executable => Path.Combine(AppContext.BaseDirectory, "kms-plugin.dll");
-
     public string SocketPath { get; }
 
     public global::Grpc.Net.Client.GrpcChannel Channel => _channel;
@@ -49,8 +47,11 @@ internal sealed class PluginProcess : IAsyncDisposable
 
     public int Id => _process.Id;
 
-    public static Task<ProcessResult> RunCliAsync(IDictionary<string, string>? environment, params string[] arguments) =>
-        ProcessRunner.RunAsync("dotnet", [Executable, .. arguments], environment);
+    public static Task<ProcessResult> RunCliAsync(IDictionary<string, string>? environment, params string[] arguments)
+    {
+        var (fileName, command) = PluginExecutable.Command(arguments);
+        return ProcessRunner.RunAsync(fileName, command, environment);
+    }
 
     public static async Task<PluginProcess> StartAsync(string socketPath, IDictionary<string, string>? environment, params string[] arguments)
     {
@@ -61,25 +62,28 @@ internal sealed class PluginProcess : IAsyncDisposable
 
     /// <summary>`serve` with exactly <paramref name="arguments"/> (e.g. only --config); waits until <paramref name="socketPath"/> accepts.</summary>
     public static Task<PluginProcess> StartServeAsync(string socketPath, IDictionary<string, string>? environment, params string[] arguments) =>
-        StartAndWaitAsync("dotnet", [Executable, "serve", .. arguments], environment, socketPath);
+        StartAndWaitAsync([], ["serve", .. arguments], environment, socketPath);
 
     /// <summary>`serve` as the unprivileged <paramref name="uid"/> (CI runs as root), waiting until <paramref name="socketPath"/> accepts.</summary>
     public static Task<PluginProcess> StartServeAsUserAsync(int uid, string socketPath, params string[] arguments) =>
-        StartAndWaitAsync("setpriv", [.. AsUser(uid), "dotnet", Executable, "serve", .. arguments], null, socketPath);
+        StartAndWaitAsync(AsUser(uid), ["serve", .. arguments], null, socketPath);
 
     /// <summary>
     /// As <see cref="StartAsync"/>, but the plugin runs as <paramref name="userId"/> (same group id, no
     /// supplementary groups) through setpriv, as a static pod runs it while an operator uses sudo.
     /// </summary>
     public static Task<PluginProcess> StartAsUserAsync(int userId, string socketPath, IDictionary<string, string>? environment, params string[] arguments) =>
-        StartAndWaitAsync("setpriv", [.. AsUser(userId), "dotnet", Executable, "serve", "--socket", socketPath, "--health-address", "127.0.0.1:0", .. arguments], environment, socketPath);
+        StartAndWaitAsync(AsUser(userId), ["serve", "--socket", socketPath, "--health-address", "127.0.0.1:0", .. arguments], environment, socketPath);
 
     /// <summary>setpriv's arguments that run the rest of a command line as <paramref name="uid"/> (and the same gid), no groups.</summary>
     public static string[] AsUser(int uid) => [$"--reuid={uid}", $"--regid={uid}", "--clear-groups"];
 
-    private static async Task<PluginProcess> StartAndWaitAsync(string fileName, string[] arguments, IDictionary<string, string>? environment, string socketPath)
+    private static async Task<PluginProcess> StartAndWaitAsync(string[] asUser, string[] pluginArguments, IDictionary<string, string>? environment, string socketPath)
     {
-        var process = ProcessRunner.Start(fileName, arguments, environment);
+        var (program, command) = PluginExecutable.Command(pluginArguments);
+        var process = asUser.Length == 0
+            ? ProcessRunner.Start(program, command, environment)
+            : ProcessRunner.Start("setpriv", [.. asUser, "--", program, .. command], environment);
         var plugin = new PluginProcess(process, socketPath);
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while (!Connectable(socketPath))
@@ -132,6 +136,15 @@ internal sealed class PluginProcess : IAsyncDisposable
             await ProcessRunner.RunAsync("kill", ["-TERM", _process.Id.ToString()]);
         }
 
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await _process.WaitForExitAsync(cts.Token);
+        _process.WaitForExit();
+        return _process.ExitCode;
+    }
+
+    /// <summary>Waits (up to 30 s) for a process already sent SIGTERM to exit, without a second signal; returns the exit code.</summary>
+    public async Task<int> WaitForExitAsync()
+    {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await _process.WaitForExitAsync(cts.Token);
         _process.WaitForExit();

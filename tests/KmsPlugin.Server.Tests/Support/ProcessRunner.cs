@@ -9,9 +9,9 @@ internal sealed record ProcessResult(int ExitCode, string Output, string Error)
 
 internal static class ProcessRunner
 {
-    public static async Task<ProcessResult> RunAsync(string fileName, IEnumerable<string> arguments, IDictionary<string, string>? environment = null, TimeSpan? timeout = null)
+    public static async Task<ProcessResult> RunAsync(string fileName, IEnumerable<string> arguments, IDictionary<string, string>? environment = null, TimeSpan? timeout = null, string? workingDirectory = null)
     {
-        using var process = Start(fileName, arguments, environment);
+        using var process = Start(fileName, arguments, environment, workingDirectory);
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromMinutes(2));
@@ -28,10 +28,11 @@ internal static class ProcessRunner
         return new ProcessResult(process.ExitCode, await output, await error);
     }
 
-    public static Process Start(string fileName, IEnumerable<string> arguments, IDictionary<string, string>? environment = null)
+    public static Process Start(string fileName, IEnumerable<string> arguments, IDictionary<string, string>? environment = null, string? workingDirectory = null)
     {
         var info = new ProcessStartInfo(fileName)
         {
+            WorkingDirectory = workingDirectory ?? "",
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,

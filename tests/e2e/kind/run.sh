@@ -37,7 +37,7 @@ step() { echo "==> $*"; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 on_node() { docker exec "$NODE" "$@"; }
 # kms-plugin inside the running static pod (PINs from files, never from arguments).
-plugin() { kubectl -n kube-system exec "$POD" -c kms-plugin -- dotnet /app/kms-plugin.dll "$@"; }
+plugin() { kubectl -n kube-system exec "$POD" -c kms-plugin -- /app/kms-plugin "$@"; }
 
 cleanup() {
   if [ "${KEEP_CLUSTER:-}" = 1 ]; then
