@@ -14,6 +14,9 @@ internal static class HealthPortProbe
         using var probe = new Socket(health.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
+            // As Kestrel binds: connections of a plugin that just stopped, left in TIME_WAIT, are no
+            // clash; a socket listening on the port is.
+            probe.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
             probe.Bind(health);
         }
         catch (SocketException ex)

@@ -76,7 +76,8 @@ public sealed class SocketOwnershipTests
         await WaitUntilAsync(async () => (await http.GetStringAsync("/metrics")).Contains("kms_plugin_requests_in_flight{api=\"v1\",operation=\"Decrypt\"} 1", StringComparison.Ordinal), "the Decrypt never got in flight");
 
         await ProcessRunner.RunAsync("kill", ["-TERM", old.Id.ToString(CultureInfo.InvariantCulture)]);
-        await WaitUntilAsync(() => !File.Exists(socket), $"the old plugin did not remove its socket on SIGTERM:\n{old.Log}");
+        // Its listener is closed now: a successor sees at most a stale socket and takes the path.
+        await WaitUntilAsync(() => !PluginProcess.Connectable(socket), $"the old plugin still accepts connections after SIGTERM:\n{old.Log}");
         await using var successor = await PluginProcess.StartAsync(socket, null, "--dev");
         Assert.False(draining.IsCompleted, "the drain ended before the successor bound: the test proves nothing");
 
