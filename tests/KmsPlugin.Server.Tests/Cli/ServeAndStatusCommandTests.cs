@@ -14,7 +14,7 @@ public sealed class ServeAndStatusCommandTests : IDisposable
         var socket = _dir.File("dev/kms.sock");
         await using var plugin = await PluginProcess.StartAsync(socket, null, "--dev");
 
-        var status = await PluginProcess.RunCliAsync(null, "status", "--socket", socket);
+        var status = await PluginProcess.RunCliAsync(null, "status", "--socket", socket, "--timeout", "30s");
 
         Assert.True(status.ExitCode == 0, status.ToString());
         Assert.Contains("version=v1beta1 runtime=kms-plugin", status.Output);
@@ -43,7 +43,7 @@ public sealed class ServeAndStatusCommandTests : IDisposable
         var environment = new Dictionary<string, string> { ["KMS_PLUGIN_SOCKET"] = socket };
         await using var plugin = await PluginProcess.StartAsync(socket, null, "--dev");
 
-        var status = await PluginProcess.RunCliAsync(environment, "status");
+        var status = await PluginProcess.RunCliAsync(environment, "status", "--timeout", "30s");
 
         Assert.True(status.ExitCode == 0, status.ToString());
     }
