@@ -6,7 +6,8 @@ namespace KmsPlugin.Server.Etcd;
 /// <summary>
 /// A demo Secret as kube-apiserver stores it before encryption: the `k8s\0` magic, then a
 /// runtime.Unknown holding a v1 Secret in protobuf (k8s.io/api core/v1 generated.proto field
-/// numbers). Its data is made-up demo text, labelled so a rewrite only ever touches samples.
+/// numbers; fields kube-apiserver would write empty are left out, which its decoder reads the same).
+/// Its data is made-up demo text, labelled so a rewrite only ever touches samples.
 /// </summary>
 internal static class SampleSecret
 {
