@@ -44,6 +44,7 @@ mkdir "$check/tokens"
 printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' "$check/tokens" >"$check/softhsm2.conf"
 export SOFTHSM2_CONF="$check/softhsm2.conf"
 # A throw-away random PIN; the plugin reads it from a file, never from its command line.
+install -m 0600 /dev/null "$check/pin"  # the plugin refuses a PIN file others may read
 head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$check/pin"
 module=/usr/lib/softhsm/libsofthsm2.so
 pin=$(cat "$check/pin")

@@ -52,7 +52,14 @@ public sealed class AlertsEndToEndTests : IDisposable
             // The third node gets the shared keystore, as an operator copies it: a new file renamed over the old.
             File.Copy(shared, other + ".new");
             File.Move(other + ".new", other, overwrite: true);
-            await plugins[2].WaitForLogAsync("root keys reloaded");
+            // Its running primary is not in the copy, so the reload is refused (what it wrote under
+            // that key would turn unreadable); taking the copy anyway is the operator's restart.
+            await plugins[2].WaitForLogAsync("refusing a rollback");
+            var stopped = plugins[2];
+            Assert.Equal(0, await stopped.TerminateAsync());
+            plugins[2] = await PluginProcess.StartAsync(_dir.File("kms2.sock"), null,
+                "--keystore", other, "--passphrase-file", passphrase, "--health-address", $"127.0.0.1:{ports[2]}");
+            await stopped.DisposeAsync();
             await prometheus.WaitForAlertsAsync(
                 "KmsPluginRootKeysDiffer clears once every node holds the same root keys",
                 alerts => !DifferingKeys(alerts).Any() && Instances(alerts, "KmsPluginRootKeyExpiringSoon").Length == 3,

@@ -33,6 +33,7 @@ public sealed class Pkcs11CallCoverageTests : IDisposable
         var token = SoftHsm.CreateToken();
         var pinFile = _dir.File("pin");
         await File.WriteAllTextAsync(pinFile, token.Pin + "\n");
+        File.SetUnixFileMode(pinFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         string[] admin = ["--module", SoftHsm.ModulePath, "--token", token.Label, "--pin-file", pinFile];
 
         // C_Initialize, C_GetSlotList, C_GetTokenInfo (token by label), C_OpenSession, C_Login,
