@@ -30,7 +30,11 @@ if ! podman image exists "$base"; then
   echo "==> making the runtime base stand-in $base (debootstrap minbase bookworm)" >&2
   root=$(mktemp -d /tmp/kms-image-base.XXXXXX)
   trap 'rm -rf "$root"' EXIT
-  debootstrap --variant=minbase --include=libssl3 bookworm "$root" http://deb.debian.org/debian >/dev/null
+  # The Debian mirror this machine's apt already uses (the first main archive in its sources).
+  mirror=$(sed -n 's/^URIs: *\([^ ]*\).*/\1/p; s/^deb \[*[^]]*\]* *\(http[^ ]*\) .*/\1/p' \
+             /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null | grep -v -- '-security' | head -n 1)
+  [ -n "$mirror" ] || { echo "error: no Debian mirror found in /etc/apt/sources.list{,.d/*.sources}" >&2; exit 1; }
+  debootstrap --variant=minbase --include=libssl3 bookworm "$root" "$mirror" >/dev/null
   rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
   tar -C "$root" -c . | podman import --quiet - "$base" >/dev/null
 fi
