@@ -37,7 +37,7 @@ public sealed class RelativePathTests : IDisposable
     public async Task Serve_puts_a_relative_socket_in_the_current_directory(string launcher)
     {
         var (file, arguments) = Command(launcher, "serve", "--dev", "--socket", "./kms.sock", "--health-address", "127.0.0.1:0");
-        using var process = ProcessInDirectory.Start(file, arguments, _dir.Path);
+        using var process = ProcessRunner.Start(file, arguments, workingDirectory: _dir.Path);
         var log = new System.Text.StringBuilder();
         process.OutputDataReceived += (_, e) => { lock (log) { log.AppendLine(e.Data); } };
         process.ErrorDataReceived += (_, e) => { lock (log) { log.AppendLine(e.Data); } };
@@ -74,7 +74,7 @@ public sealed class RelativePathTests : IDisposable
         File.WriteAllText(_dir.File("plugin.yaml"), "socket: ./cfg.sock\nhealthAddress: \"off\"\nkeystore:\n  path: ./ks.json\n  passphraseFile: ./pass\n");
 
         var (file, arguments) = Command(launcher, "serve", "--config", "./plugin.yaml");
-        using var process = ProcessInDirectory.Start(file, arguments, _dir.Path);
+        using var process = ProcessRunner.Start(file, arguments, workingDirectory: _dir.Path);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         try
@@ -106,7 +106,7 @@ public sealed class RelativePathTests : IDisposable
     private Task<ProcessResult> RunAsync(string launcher, params string[] arguments)
     {
         var (file, all) = Command(launcher, arguments);
-        return ProcessInDirectory.RunAsync(file, all, _dir.Path);
+        return ProcessRunner.RunAsync(file, all, timeout: TimeSpan.FromMinutes(3), workingDirectory: _dir.Path);
     }
 
     /// <summary>`dotnet run` exactly as the README gives it, except that the tests have built it already.</summary>

@@ -54,7 +54,7 @@ internal sealed class DocumentRun : IAsyncDisposable
         var deadline = DateTime.UtcNow + (block.Retry ?? TimeSpan.Zero);
         while (true)
         {
-            var result = await ProcessInDirectory.RunAsync("bash", ["-c", Script(block, saveState: true)], _dir.Path, _environment, BlockTimeout);
+            var result = await ProcessRunner.RunAsync("bash", ["-c", Script(block, saveState: true)], _environment, BlockTimeout, _dir.Path);
             var problem = result.ExitCode != 0 ? $"exited {result.ExitCode}" : MissingOutput(block, result.Output);
             if (problem is null)
             {
@@ -94,7 +94,7 @@ internal sealed class DocumentRun : IAsyncDisposable
             throw new DocumentedCommandException($"{block.Where}: {taken} already accepts connections before `{block.FirstLine}` started: stop what holds it");
         }
 
-        var process = ProcessInDirectory.Start("bash", ["-c", Script(block, saveState: false)], _dir.Path, _environment);
+        var process = ProcessRunner.Start("bash", ["-c", Script(block, saveState: false)], _environment, _dir.Path);
         var output = new StringBuilder();
         process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
         process.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };

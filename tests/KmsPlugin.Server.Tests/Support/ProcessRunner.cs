@@ -12,6 +12,7 @@ internal static class ProcessRunner
     public static async Task<ProcessResult> RunAsync(string fileName, IEnumerable<string> arguments, IDictionary<string, string>? environment = null, TimeSpan? timeout = null, string? workingDirectory = null)
     {
         using var process = Start(fileName, arguments, environment, workingDirectory);
+        process.StandardInput.Close();
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromMinutes(2));
@@ -22,7 +23,7 @@ internal static class ProcessRunner
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{fileName} {string.Join(' ', arguments)} did not finish in time");
+            throw new TimeoutException($"{fileName} {string.Join(' ', arguments)} did not finish in time:\n{await output}\n{await error}");
         }
 
         return new ProcessResult(process.ExitCode, await output, await error);
