@@ -31,8 +31,9 @@ if ! podman image exists "$base"; then
   root=$(mktemp -d /tmp/kms-image-base.XXXXXX)
   trap 'rm -rf "$root"' EXIT
   # The Debian mirror this machine's apt already uses (the first main archive in its sources).
-  mirror=$(sed -n 's/^URIs: *\([^ ]*\).*/\1/p; s/^deb \[*[^]]*\]* *\(http[^ ]*\) .*/\1/p' \
-             /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null | grep -v -- '-security' | head -n 1)
+  mirror=$({ cat /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null || true; } \
+           | sed -n 's/^URIs: *\([^ ]*\).*/\1/p; s/^deb \[*[^]]*\]* *\(http[^ ]*\) .*/\1/p' \
+           | grep -v -- '-security' | head -n 1 || true)
   [ -n "$mirror" ] || { echo "error: no Debian mirror found in /etc/apt/sources.list{,.d/*.sources}" >&2; exit 1; }
   debootstrap --variant=minbase --include=libssl3 bookworm "$root" "$mirror" >/dev/null
   rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
