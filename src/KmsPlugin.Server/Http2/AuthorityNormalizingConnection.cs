@@ -16,6 +16,7 @@ namespace KmsPlugin.Server.Http2;
 /// statelessly, so the server's dynamic table is never used or changed again.</item>
 /// <item>Opaque: not HTTP/2 prior knowledge, or a framing or HPACK error seen in pass-through; the rest
 /// is copied untouched so the server answers it as it would without us.</item>
+/// <item>Refused: after a header block over the bound; the rest of the input is dropped.</item>
 /// </list>
 /// Frames other than HEADERS/CONTINUATION are streamed through without being buffered.
 /// <para>
