@@ -77,7 +77,7 @@ public class AuthorityNormalizerBenchmarks
 
     private static InlinePipePump Start(string authority)
     {
-        var pump = new InlinePipePump((input, output) => new AuthorityNormalizingConnection(input, output).RunAsync());
+        var pump = new InlinePipePump((input, output) => new AuthorityNormalizingConnection(input, output, KmsPlugin.Server.Hosting.PluginHost.MaxRequestHeadersTotalSize).RunAsync());
 
         // The client's first request: every field added to its dynamic table.
         var first = new TestBlockBuilder();

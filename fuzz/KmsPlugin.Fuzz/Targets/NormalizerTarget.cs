@@ -47,7 +47,7 @@ internal sealed class NormalizerTarget : IFuzzTarget
         var inbound = new Pipe(Inline);
         var outbound = new Pipe(Inline);
         Exception? aborted = null;
-        using var connection = new AuthorityNormalizingConnection(inbound.Reader, outbound.Writer, onAbort: e => aborted = e);
+        using var connection = new AuthorityNormalizingConnection(inbound.Reader, outbound.Writer, KmsPlugin.Server.Hosting.PluginHost.MaxRequestHeadersTotalSize, onAbort: e => aborted = e);
         var pump = connection.RunAsync();
         var collected = new MemoryStream();
         var reader = outbound.Reader.CopyToAsync(collected);

@@ -14,6 +14,10 @@ namespace KmsPlugin.Server.Hosting;
 /// <summary>The running plugin: Kestrel on the unix socket (HTTP/2 only) with the KMS services.</summary>
 internal sealed partial class PluginHost : IAsyncDisposable
 {
+    /// <summary>gRPC metadata is a few hundred bytes; Kestrel's default (32 KiB) is for browsers.
+    /// The authority normalizer's buffering bound is derived from it.</summary>
+    internal const int MaxRequestHeadersTotalSize = 16 * 1024;
+
     private readonly WebApplication _app;
     private readonly PluginHostOptions _options;
     private readonly List<PosixSignalRegistration> _stopSignals = [];
@@ -92,8 +96,7 @@ internal sealed partial class PluginHost : IAsyncDisposable
             kestrel.Limits.RequestHeadersTimeout = options.RequestHeadersTimeout;
             kestrel.Limits.KeepAliveTimeout = options.IdleConnectionTimeout;
 
-            // gRPC metadata is a few hundred bytes; Kestrel's defaults (32 KiB) are for browsers.
-            kestrel.Limits.MaxRequestHeadersTotalSize = 16 * 1024;
+            kestrel.Limits.MaxRequestHeadersTotalSize = MaxRequestHeadersTotalSize;
             kestrel.Limits.Http2.MaxRequestHeaderFieldSize = 8 * 1024;
             kestrel.ListenUnixSocket(stagingPath, listen =>
             {

@@ -21,10 +21,9 @@ internal static class AuthorityNormalizerExtensions
                 ?? NullLogger.Instance;
             KestrelServerLimits limits = listenOptions.KestrelServerOptions.Limits;
 
-            // The decoder must accept what Kestrel advertises; the list limit only needs to be no
-            // stricter than Kestrel's own header limits, which reject larger requests anyway.
-            int maxHeaderListSize = Math.Max(64 * 1024, limits.MaxRequestHeadersTotalSize * 2);
-            var middleware = new AuthorityNormalizerMiddleware(next, logger, limits.Http2.HeaderTableSize, maxHeaderListSize);
+            // The decoder must accept the table size Kestrel advertises; the bound on what is held
+            // follows Kestrel's own header limit, so the two cannot drift apart.
+            var middleware = new AuthorityNormalizerMiddleware(next, logger, limits.Http2.HeaderTableSize, limits.MaxRequestHeadersTotalSize);
             return middleware.OnConnectionAsync;
         });
         return listenOptions;

@@ -13,14 +13,14 @@ internal sealed class AuthorityNormalizerMiddleware
     private readonly ConnectionDelegate _next;
     private readonly ILogger _logger;
     private readonly int _maxHeaderTableSize;
-    private readonly int _maxHeaderListSize;
+    private readonly int _maxRequestHeadersTotalSize;
 
-    public AuthorityNormalizerMiddleware(ConnectionDelegate next, ILogger logger, int maxHeaderTableSize, int maxHeaderListSize)
+    public AuthorityNormalizerMiddleware(ConnectionDelegate next, ILogger logger, int maxHeaderTableSize, int maxRequestHeadersTotalSize)
     {
         _next = next;
         _logger = logger;
         _maxHeaderTableSize = maxHeaderTableSize;
-        _maxHeaderListSize = maxHeaderListSize;
+        _maxRequestHeadersTotalSize = maxRequestHeadersTotalSize;
     }
 
     public async Task OnConnectionAsync(ConnectionContext context)
@@ -30,14 +30,15 @@ internal sealed class AuthorityNormalizerMiddleware
         using var normalizer = new AuthorityNormalizingConnection(
             transport.Input,
             pipe.Writer,
+            _maxRequestHeadersTotalSize,
             _maxHeaderTableSize,
-            _maxHeaderListSize,
             onRewriteStarted: looksLikePath => AuthorityNormalizerLog.RewriteStarted(_logger, context.ConnectionId, looksLikePath),
             onAbort: error =>
             {
                 AuthorityNormalizerLog.Aborted(_logger, context.ConnectionId, error);
                 context.Abort(error as ConnectionAbortedException ?? new ConnectionAbortedException(error.Message, error));
-            });
+            },
+            onBlockRefused: bound => AuthorityNormalizerLog.BlockRefused(_logger, context.ConnectionId, bound));
 
         Task pump = normalizer.RunAsync();
         context.Transport = new DuplexPipe(pipe.Reader, transport.Output);

@@ -16,19 +16,29 @@ namespace KmsPlugin.Server.Http2;
 /// statelessly, so the server's dynamic table is never used or changed again.</item>
 /// <item>Opaque: not HTTP/2 prior knowledge, or a framing or HPACK error seen in pass-through; the rest
 /// is copied untouched so the server answers it as it would without us.</item>
+/// <item>Refused: after a header block over the bound; the rest of the input is dropped.</item>
 /// </list>
 /// Frames other than HEADERS/CONTINUATION are streamed through without being buffered.
 /// <para>
 /// Kestrel sees a header block only once it is complete, so its request-headers timeout cannot
 /// apply to one held here: a connection holding an incomplete block (or a partial frame) longer than
-/// <see cref="DefaultHeaderBlockTimeout"/> is closed instead. What is held per connection is bounded
-/// by <see cref="DefaultMaxHeaderBlockSize"/> twice (frames as received, and their fragments) plus
-/// one frame header: at most 128 KiB, for at most 5 s.
+/// <see cref="DefaultHeaderBlockTimeout"/> is closed instead. Its size is bounded by
+/// <see cref="MaxHeaderBlockSizeFor"/> Kestrel's <c>MaxRequestHeadersTotalSize</c>: with the plugin's
+/// 16 KiB, a block (frames as received, the frame being received included) of at most 32 KiB, held twice
+/// (also as concatenated fragments): at most 64 KiB per connection, for at most 5 s. A larger block is
+/// dropped and the connection closed with GOAWAY(COMPRESSION_ERROR) (see <see cref="RefuseBlock"/>).
+/// The decoded list, built only while a complete block is processed, is bounded by the same size.
 /// </para>
 /// </summary>
 internal sealed class AuthorityNormalizingConnection : IDisposable
 {
-    public const int DefaultMaxHeaderBlockSize = 64 * 1024;
+    /// <summary>
+    /// Kestrel counts each header as name + value + 32 bytes; a literal HPACK field costs at most 9 bytes
+    /// more than name + value, and encoders use Huffman only where it is shorter. So a block Kestrel could
+    /// accept is no larger than its limit; twice the limit leaves room for padding, frame headers and
+    /// unusual encoders, and also bounds the decoded list (more than Kestrel accepts, so it decides).
+    /// </summary>
+    public static int MaxHeaderBlockSizeFor(int maxRequestHeadersTotalSize) => 2 * maxRequestHeadersTotalSize;
 
     /// <summary>The same as Kestrel's request-headers timeout in the plugin.</summary>
     public static readonly TimeSpan DefaultHeaderBlockTimeout = TimeSpan.FromSeconds(5);
@@ -41,9 +51,11 @@ internal sealed class AuthorityNormalizingConnection : IDisposable
     private readonly PipeWriter _output;
     private readonly HpackDecoder _decoder;
     private readonly int _maxHeaderBlockSize;
+    private readonly int _maxHeaderTableSize;
     private readonly TimeSpan _headerBlockTimeout;
     private readonly Action<bool>? _onRewriteStarted;
     private readonly Action<Exception>? _onAbort;
+    private readonly Action<int>? _onBlockRefused;
     private readonly List<HeaderField> _fields = [];
     private readonly ArrayBufferWriter<byte> _encoded = new(1024);
 
@@ -64,20 +76,22 @@ internal sealed class AuthorityNormalizingConnection : IDisposable
     public AuthorityNormalizingConnection(
         PipeReader input,
         PipeWriter output,
+        int maxRequestHeadersTotalSize,
         int maxHeaderTableSize = 4096,
-        int maxHeaderListSize = 64 * 1024,
-        int maxHeaderBlockSize = DefaultMaxHeaderBlockSize,
         Action<bool>? onRewriteStarted = null,
         Action<Exception>? onAbort = null,
-        TimeSpan? headerBlockTimeout = null)
+        TimeSpan? headerBlockTimeout = null,
+        Action<int>? onBlockRefused = null)
     {
         _headerBlockTimeout = headerBlockTimeout ?? DefaultHeaderBlockTimeout;
         _input = input;
         _output = output;
-        _decoder = new HpackDecoder(maxHeaderTableSize, maxHeaderListSize);
-        _maxHeaderBlockSize = maxHeaderBlockSize;
+        _maxHeaderBlockSize = MaxHeaderBlockSizeFor(maxRequestHeadersTotalSize);
+        _maxHeaderTableSize = maxHeaderTableSize;
+        _decoder = new HpackDecoder(maxHeaderTableSize, _maxHeaderBlockSize);
         _onRewriteStarted = onRewriteStarted;
         _onAbort = onAbort;
+        _onBlockRefused = onBlockRefused;
     }
 
     private enum Mode
@@ -86,6 +100,7 @@ internal sealed class AuthorityNormalizingConnection : IDisposable
         PassThrough,
         Rewrite,
         Opaque,
+        Refused,
     }
 
     public bool IsRewriting => _mode == Mode.Rewrite;
@@ -171,6 +186,11 @@ internal sealed class AuthorityNormalizingConnection : IDisposable
                 return buffer.End;
             }
 
+            if (_mode == Mode.Refused)
+            {
+                return buffer.End;
+            }
+
             if (_mode == Mode.Preface)
             {
                 if (!TryCheckPreface(buffer, isCompleted))
@@ -226,7 +246,8 @@ internal sealed class AuthorityNormalizingConnection : IDisposable
 
             if (header.Length > _maxHeaderBlockSize - _rawFrames.Length - Http2FrameHeader.Size)
             {
-                throw new ConnectionAbortedException("HTTP/2 header block is larger than the authority normalizer accepts.");
+                RefuseBlock(header.StreamId);
+                return buffer.End;
             }
 
             long frameLength = Http2FrameHeader.Size + header.Length;
@@ -255,6 +276,25 @@ internal sealed class AuthorityNormalizingConnection : IDisposable
                 CompleteBlock();
             }
         }
+    }
+
+    /// <summary>
+    /// For a header block over the bound. Dropping it loses the client's HPACK state, so the connection
+    /// cannot go on: instead of the block, Kestrel gets one that only raises the dynamic table size above
+    /// the limit Kestrel advertised, a COMPRESSION_ERROR (RFC 7541 §4.2, RFC 9113 §4.3), which it answers
+    /// with its own GOAWAY before it closes the connection. Nothing of the block reaches it, nor anything after it (read and dropped until
+    /// Kestrel is done, so that the transport stays open for its GOAWAY).
+    /// </summary>
+    private void RefuseBlock(int streamId)
+    {
+        ResetBlock();
+        Span<byte> frame = _output.GetSpan(Http2FrameHeader.Size + HpackInteger.MaxEncodedLength);
+        int length = HpackInteger.Encode(_maxHeaderTableSize + 1, 5, 0x20, frame[Http2FrameHeader.Size..]);
+        byte flags = Http2FrameHeader.FlagEndHeaders | Http2FrameHeader.FlagEndStream;
+        new Http2FrameHeader(length, Http2FrameHeader.TypeHeaders, flags, streamId).Write(frame);
+        _output.Advance(Http2FrameHeader.Size + length);
+        _mode = Mode.Refused;
+        _onBlockRefused?.Invoke(_maxHeaderBlockSize);
     }
 
     /// <returns>False while the bytes so far match but are too few to decide.</returns>

@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using KmsPlugin.Server.Hosting;
 using KmsPlugin.Server.Http2;
 using Microsoft.AspNetCore.Connections;
 
@@ -15,7 +16,7 @@ internal static class NormalizerPipes
         var inbound = new Pipe(Inline);
         var outbound = new Pipe(Inline);
         Exception? aborted = null;
-        using var connection = new AuthorityNormalizingConnection(inbound.Reader, outbound.Writer, onAbort: e => aborted = e);
+        using var connection = new AuthorityNormalizingConnection(inbound.Reader, outbound.Writer, PluginHost.MaxRequestHeadersTotalSize, onAbort: e => aborted = e);
         Task pump = connection.RunAsync();
         Task<byte[]> reader = ReadAllAsync(outbound.Reader);
 

@@ -106,10 +106,10 @@ internal sealed class RawHttp2Client : IAsyncDisposable
             switch (header.Type)
             {
                 case TypeSettings when !header.HasFlag(0x1):
-                    await SendAsync(Frame(TypeSettings, 0x1, 0, []));
+                    await AcknowledgeAsync(Frame(TypeSettings, 0x1, 0, []));
                     break;
                 case TypePing when !header.HasFlag(0x1):
-                    await SendAsync(Frame(TypePing, 0x1, 0, payload));
+                    await AcknowledgeAsync(Frame(TypePing, 0x1, 0, payload));
                     break;
                 case TypeGoAway:
                     return new Http2Response(status, Encoding.UTF8.GetString(body.ToArray()), null, ReadInt(payload, 4));
@@ -141,6 +141,18 @@ internal sealed class RawHttp2Client : IAsyncDisposable
             {
                 return new Http2Response(status, Encoding.UTF8.GetString(body.ToArray()), null, null);
             }
+        }
+    }
+
+    // A server that has sent GOAWAY and closed cannot take the acknowledgement; what it sent is still to be read.
+    private async Task AcknowledgeAsync(byte[] frame)
+    {
+        try
+        {
+            await SendAsync(frame);
+        }
+        catch (IOException)
+        {
         }
     }
 
