@@ -48,6 +48,7 @@ public sealed class Pkcs11CallCoverageTests : IDisposable
 
         var wrong = _dir.File("wrong-pin");
         await File.WriteAllTextAsync(wrong, "not-the-pin\n");
+        File.SetUnixFileMode(wrong, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         var refused = await PluginProcess.RunCliAsync(SoftHsm.Environment, ["pkcs11", "list", "--module", SoftHsm.ModulePath, "--token", token.Label, "--pin-file", wrong]);
         Assert.Equal(1, refused.ExitCode);
         Assert.Contains($"PKCS#11 login to token \"{token.Label}\" failed: wrong PIN", refused.Error);
