@@ -16,7 +16,9 @@ internal static class NormalizerPipes
         var inbound = new Pipe(Inline);
         var outbound = new Pipe(Inline);
         Exception? aborted = null;
-        using var connection = new AuthorityNormalizingConnection(inbound.Reader, outbound.Writer, PluginHost.MaxRequestHeadersTotalSize, onAbort: e => aborted = e);
+        var rewrote = false;
+        using var connection = new AuthorityNormalizingConnection(inbound.Reader, outbound.Writer, PluginHost.MaxRequestHeadersTotalSize,
+            onRewriteStarted: _ => rewrote = true, onAbort: e => aborted = e);
         Task pump = connection.RunAsync();
         Task<byte[]> reader = ReadAllAsync(outbound.Reader);
 
@@ -37,7 +39,8 @@ internal static class NormalizerPipes
             output = [];
         }
 
-        return (output, connection.IsRewriting, aborted);
+        // A connection refused after it started rewriting is no longer in rewrite mode, but its bytes were rewritten.
+        return (output, connection.IsRewriting || rewrote, aborted);
     }
 
     private static async Task<byte[]> ReadAllAsync(PipeReader reader)
