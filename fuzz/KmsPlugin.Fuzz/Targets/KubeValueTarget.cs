@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using KmsPlugin.Core.Envelope;
-using KmsPlugin.Core.Keystore;
-using KmsPlugin.Kubernetes;
+using KmsPlugin.RootKeys.Keystore;
+using KmsPlugin.EtcdValues;
 
 namespace KmsPlugin.Fuzz.Targets;
 
@@ -21,15 +21,15 @@ internal sealed class KubeValueTarget(string repositoryRoot) : IFuzzTarget
             yield return (Path.GetFileNameWithoutExtension(file), File.ReadAllBytes(file));
         }
 
-        using var provider = SoftwareKeyEncryptionKeyProvider.CreateDevelopment();
+        using var provider = KeystoreRootKeyProvider.CreateDevelopment();
         using var encryptor = new EnvelopeEncryptor(provider, new EnvelopeOptions(), TimeProvider.System);
         var dek = RandomNumberGenerator.GetBytes(32);
         var wrapped = encryptor.EncryptAsync(dek, default).AsTask().GetAwaiter().GetResult().Ciphertext;
         var etcdKey = "/registry/secrets/default/fuzz"u8.ToArray();
         yield return ("kmsv1-plugin", KmsV1Envelope.Seal("kms-plugin", wrapped, dek, "secret"u8.ToArray(), etcdKey));
-        var annotations = new Dictionary<string, byte[]> { ["root-key.kms-plugin.example.io"] = "kek-1"u8.ToArray() };
+        var annotations = new Dictionary<string, byte[]> { ["root-key.kms-plugin.example.io"] = "rootKey-1"u8.ToArray() };
         yield return ("kmsv2-plugin", KmsV2Envelope.Seal(
-            "kms-plugin", EncryptedDekSourceType.HkdfSha256XNonceAesGcmSeed, dek, "kek-1@1", wrapped, annotations, "secret"u8.ToArray(), etcdKey));
+            "kms-plugin", EncryptedDekSourceType.HkdfSha256XNonceAesGcmSeed, dek, "rootKey-1@1", wrapped, annotations, "secret"u8.ToArray(), etcdKey));
     }
 
     public void Run(byte[] input)

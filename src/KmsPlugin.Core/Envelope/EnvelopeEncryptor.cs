@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using KmsPlugin.Core.Errors;
-using KmsPlugin.Core.Keys;
+using KmsPlugin.Core.RootKeys;
 
 namespace KmsPlugin.Core.Envelope;
 
@@ -11,7 +11,7 @@ namespace KmsPlugin.Core.Envelope;
 /// </summary>
 internal sealed class EnvelopeEncryptor : IDisposable
 {
-    private readonly IKeyEncryptionKeyProvider _provider;
+    private readonly IRootKeyProvider _provider;
     private readonly DataEncryptionKeyRotationPolicy _rotation;
     private readonly TimeProvider _time;
     private readonly TimeSpan _rootKeyTimeout;
@@ -20,7 +20,7 @@ internal sealed class EnvelopeEncryptor : IDisposable
     private ActiveDataKey? _active;
     private long _rotations;
 
-    public EnvelopeEncryptor(IKeyEncryptionKeyProvider provider, EnvelopeOptions options, TimeProvider time)
+    public EnvelopeEncryptor(IRootKeyProvider provider, EnvelopeOptions options, TimeProvider time)
     {
         var problems = options.Validate();
         if (problems.Count > 0)
@@ -39,7 +39,7 @@ internal sealed class EnvelopeEncryptor : IDisposable
 
     public long DataKeyRotations => Interlocked.Read(ref _rotations);
 
-    public IKeyEncryptionKeyProvider Provider => _provider;
+    public IRootKeyProvider Provider => _provider;
 
     public ValueTask<SealedEnvelope> EncryptAsync(ReadOnlyMemory<byte> plaintext, CancellationToken cancellationToken)
     {
@@ -188,7 +188,7 @@ internal sealed class EnvelopeEncryptor : IDisposable
         return (Encoding.ASCII.GetString(parts.KeyId), parts.WrappedKey.ToArray(), parts.WrapContext.ToArray());
     }
 
-    private async ValueTask<DataEncryptionKey> UnwrapAsync(IKeyEncryptionKey rootKey, byte[] wrappedKey, byte[] context)
+    private async ValueTask<DataEncryptionKey> UnwrapAsync(IRootKey rootKey, byte[] wrappedKey, byte[] context)
     {
         var buffer = new byte[Math.Max(wrappedKey.Length, DataEncryptionKey.KeySize)];
         try

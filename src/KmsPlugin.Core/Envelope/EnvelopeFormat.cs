@@ -8,7 +8,7 @@ namespace KmsPlugin.Core.Envelope;
 /// open it without state:
 /// <code>
 /// 0        1          2                2+n               4+n            4+n+w      16+n+w        end-16   end
-/// | format | kekIdLen | kek id (n B)   | wrappedLen (BE) | wrapped DEK  | nonce 12 | ciphertext  | tag 16 |
+/// | format | rootKeyIdLen | root key id (n B)   | wrappedLen (BE) | wrapped DEK  | nonce 12 | ciphertext  | tag 16 |
 /// |&lt;-------- wrap context ---------&gt;|                                 |
 /// |&lt;------------------------- header = payload AAD ------------------&gt;|
 /// </code>

@@ -1,8 +1,8 @@
 using System.CommandLine;
 using KmsPlugin.Core.Errors;
-using KmsPlugin.Core.Keys;
-using KmsPlugin.Pkcs11;
-using KmsPlugin.Server.Cli.Configuration;
+using KmsPlugin.Core.RootKeys;
+using KmsPlugin.RootKeys.Pkcs11;
+using KmsPlugin.Server.Configuration;
 using KmsPlugin.Server.Etcd;
 
 namespace KmsPlugin.Server.Cli;
@@ -66,7 +66,7 @@ internal sealed class BackupRootKeyOptions
     public static BackupKeyChecker Open(RootKeySource source)
     {
         var rootKeys = source.Open();
-        if (rootKeys is Pkcs11KeyEncryptionKeyProvider { Failure: { } failure } disconnected)
+        if (rootKeys is Pkcs11RootKeyProvider { Failure: { } failure } disconnected)
         {
             disconnected.Dispose();
             throw new KmsException(failure.Kind, failure.Message);

@@ -35,7 +35,7 @@ internal static class EtcdCommand
 
             try
             {
-                using var channel = parse.GetValue(options.Socket) is { } socketPath ? UnixSocketChannel.Create(socketPath) : null;
+                using var channel = parse.GetValue(options.Socket) is { } socketPath ? UnixSocketClient.Create(socketPath) : null;
                 using DataKeyChecker? checker = backup is not null ? BackupRootKeyOptions.Open(backup)
                     : channel is not null ? new PluginKeyChecker(channel, TimeSpan.FromSeconds(10))
                     : null;

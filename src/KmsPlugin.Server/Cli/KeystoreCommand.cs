@@ -3,7 +3,8 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using KmsPlugin.Core.Errors;
-using KmsPlugin.Core.Keystore;
+using KmsPlugin.Core.RootKeys;
+using KmsPlugin.RootKeys.Keystore;
 
 namespace KmsPlugin.Server.Cli;
 
@@ -15,20 +16,20 @@ internal static class KeystoreCommand
 {
     public static Command Create()
     {
-        var command = new Command("keystore", "Manage the software root keys (KEKs) in a keystore file");
+        var command = new Command("keystore", "Manage the software root keys (root keys) in a keystore file");
         command.Subcommands.Add(Verb("init", "Create a keystore with one primary root key", withExpiry: true, run: (path, passphrase, _, expiry) =>
         {
-            using var keystore = Keystore.Create(path, passphrase, primaryExpiresAt: expiry);
+            using var keystore = KeystoreFile.Create(path, passphrase, primaryExpiresAt: expiry);
             return [keystore.PrimaryKey];
         }));
         command.Subcommands.Add(Verb("list", "List the root keys (never their material)", withExpiry: false, run: (path, passphrase, _, _) =>
         {
-            using var keystore = Keystore.Load(path, passphrase);
+            using var keystore = KeystoreFile.Load(path, passphrase);
             return keystore.ListKeys();
         }));
         command.Subcommands.Add(Verb("add", "Add a new decrypt-only root key; promote it once every node has the keystore", withExpiry: true, run: (path, passphrase, _, expiry) =>
         {
-            using var keystore = Keystore.Load(path, passphrase);
+            using var keystore = KeystoreFile.Load(path, passphrase);
             return [keystore.AddKey(expiry)];
         }));
         command.Subcommands.Add(IdVerb("promote", "Make a root key primary; the old primary becomes decrypt-only", (k, id) => k.Promote(id)));
@@ -52,18 +53,18 @@ internal static class KeystoreCommand
                 throw new ArgumentException($"running generation \"{text}\" is not a whole number of at least 1");
             }
 
-            using var keystore = Keystore.Load(path, passphrase);
+            using var keystore = KeystoreFile.Load(path, passphrase);
             keystore.Rollback(running);
             return keystore.ListKeys();
         });
     }
 
-    private static Command IdVerb(string name, string description, Func<Keystore, string, KeystoreKeyInfo> change)
+    private static Command IdVerb(string name, string description, Func<KeystoreFile, string, KeystoreKeyInfo> change)
     {
         var id = new Argument<string>("id") { Description = "Root key id, as `keystore list` shows it" };
         var command = Verb(name, description, withExpiry: false, id, (path, passphrase, parse, _) =>
         {
-            using var keystore = Keystore.Load(path, passphrase);
+            using var keystore = KeystoreFile.Load(path, passphrase);
             change(keystore, parse.GetValue(id)!);
             return keystore.ListKeys();
         });
@@ -166,10 +167,10 @@ internal static class KeystoreCommand
         }
     }
 
-    private static string StateName(Core.Keys.KeyState state) => state switch
+    private static string StateName(KeyState state) => state switch
     {
-        Core.Keys.KeyState.Primary => "primary",
-        Core.Keys.KeyState.DecryptOnly => "decrypt-only",
+        KeyState.Primary => "primary",
+        KeyState.DecryptOnly => "decrypt-only",
         _ => "disabled",
     };
 }

@@ -3,8 +3,8 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using KmsPlugin.Core.Errors;
-using KmsPlugin.Core.Keys;
-using KmsPlugin.Core.Keystore;
+using KmsPlugin.Core.RootKeys;
+using KmsPlugin.RootKeys.Keystore;
 
 namespace KmsPlugin.Server.Cli;
 
@@ -77,14 +77,14 @@ internal static class KeystoreCopyCommands
     }
 
     /// <summary>Opens the file read-only (no lock, no write) and describes its keys with their check values.</summary>
-    private static (string Path, IReadOnlyList<KeyEncryptionKeyDescription> Keys) Describe(string path, byte[] passphrase)
+    private static (string Path, IReadOnlyList<RootKeyDescription> Keys) Describe(string path, byte[] passphrase)
     {
-        using var keystore = Keystore.Load(path, passphrase);
-        using var rootKeys = new SoftwareKeyEncryptionKeyProvider(keystore);
+        using var keystore = KeystoreFile.Load(path, passphrase);
+        using var rootKeys = new KeystoreRootKeyProvider(keystore);
         return (path, rootKeys.DescribeKeys());
     }
 
-    private static int Run(ParseResult parse, string verb, List<string> problems, Func<(string Path, IReadOnlyList<KeyEncryptionKeyDescription> Keys)> run, Option<bool> json)
+    private static int Run(ParseResult parse, string verb, List<string> problems, Func<(string Path, IReadOnlyList<RootKeyDescription> Keys)> run, Option<bool> json)
     {
         var error = parse.InvocationConfiguration.Error;
         if (problems.Count > 0)
@@ -110,7 +110,7 @@ internal static class KeystoreCopyCommands
         }
     }
 
-    private static void Print(TextWriter output, string path, IReadOnlyList<KeyEncryptionKeyDescription> keys, bool json)
+    private static void Print(TextWriter output, string path, IReadOnlyList<RootKeyDescription> keys, bool json)
     {
         var generation = keys.Single(k => k.State == KeyState.Primary).Generation;
         if (json)

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using KmsPlugin.Core.Errors;
-using KmsPlugin.Core.Keystore;
+using KmsPlugin.RootKeys.Keystore;
 
 namespace KmsPlugin.Server.Cli;
 
@@ -12,7 +12,7 @@ namespace KmsPlugin.Server.Cli;
 internal static class KeystoreReload
 {
     /// <summary>Loads <paramref name="keystorePath"/> into <paramref name="provider"/>; throws and changes nothing on failure.</summary>
-    public static string Reload(string keystorePath, string? passphraseFile, SoftwareKeyEncryptionKeyProvider provider)
+    public static string Reload(string keystorePath, string? passphraseFile, KeystoreRootKeyProvider provider)
     {
         var problems = new List<string>();
         var passphrase = SecretSource.KeystorePassphrase.Read(passphraseFile, "--passphrase-file", problems);
@@ -23,7 +23,7 @@ internal static class KeystoreReload
 
         try
         {
-            using var keystore = Keystore.Load(keystorePath, passphrase);
+            using var keystore = KeystoreFile.Load(keystorePath, passphrase);
             provider.Reload(keystore);
             return $"primary key_id {provider.Primary.KeyId}, {provider.Keys.Count} root keys in the ring";
         }

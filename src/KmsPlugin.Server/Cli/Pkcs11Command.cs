@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using KmsPlugin.Core.Errors;
-using KmsPlugin.Pkcs11;
+using KmsPlugin.RootKeys.Pkcs11;
 
 namespace KmsPlugin.Server.Cli;
 
@@ -14,7 +14,7 @@ internal static class Pkcs11Command
 {
     public static Command Create()
     {
-        var command = new Command("pkcs11", "Manage root keys (KEKs) on a PKCS#11 token (HSM)");
+        var command = new Command("pkcs11", "Manage root keys (root keys) on a PKCS#11 token (HSM)");
         command.Subcommands.Add(Keygen());
         command.Subcommands.Add(Promote());
         command.Subcommands.Add(List());

@@ -1,4 +1,4 @@
-using KmsPlugin.Pkcs11;
+using KmsPlugin.RootKeys.Pkcs11;
 
 namespace KmsPlugin.Server.Cli;
 

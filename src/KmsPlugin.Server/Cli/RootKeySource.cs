@@ -1,8 +1,8 @@
 using System.Security.Cryptography;
 using KmsPlugin.Core.Errors;
-using KmsPlugin.Core.Keys;
-using KmsPlugin.Core.Keystore;
-using KmsPlugin.Pkcs11;
+using KmsPlugin.Core.RootKeys;
+using KmsPlugin.RootKeys.Keystore;
+using KmsPlugin.RootKeys.Pkcs11;
 
 namespace KmsPlugin.Server.Cli;
 
@@ -90,13 +90,13 @@ internal sealed partial class RootKeySource
     /// mechanism missing) throw <see cref="KmsException"/>; a token that cannot be reached yet gives a
     /// provider that reports unhealthy and reconnects by itself.
     /// </summary>
-    public IKeyEncryptionKeyProvider Open()
+    public IRootKeyProvider Open()
     {
         if (_pkcs11 is not null)
         {
             try
             {
-                return Pkcs11KeyEncryptionKeyProvider.Open(_pkcs11);
+                return Pkcs11RootKeyProvider.Open(_pkcs11);
             }
             finally
             {
@@ -106,13 +106,13 @@ internal sealed partial class RootKeySource
 
         if (_keystorePath is null)
         {
-            return SoftwareKeyEncryptionKeyProvider.CreateDevelopment();
+            return KeystoreRootKeyProvider.CreateDevelopment();
         }
 
         try
         {
-            using var keystore = Keystore.Load(_keystorePath, _passphrase);
-            return new SoftwareKeyEncryptionKeyProvider(keystore);
+            using var keystore = KeystoreFile.Load(_keystorePath, _passphrase);
+            return new KeystoreRootKeyProvider(keystore);
         }
         finally
         {
@@ -124,18 +124,18 @@ internal sealed partial class RootKeySource
         LogDevelopment(loggers.CreateLogger("KmsPlugin.Server.Dev"));
 
     /// <summary>Logs why a PKCS#11 provider started without its token (it keeps trying).</summary>
-    public static void WarnIfDisconnected(IKeyEncryptionKeyProvider provider, ILoggerFactory loggers)
+    public static void WarnIfDisconnected(IRootKeyProvider provider, ILoggerFactory loggers)
     {
-        if (provider is Pkcs11KeyEncryptionKeyProvider { Failure: { } failure })
+        if (provider is Pkcs11RootKeyProvider { Failure: { } failure })
         {
             LogDisconnected(loggers.CreateLogger("KmsPlugin.Server.Pkcs11"), failure.Message);
         }
     }
 
     /// <summary>Logs, as an error, every PKCS#11 key refused because the token's key material changed under its label.</summary>
-    public static void ReportRefusedKeys(IKeyEncryptionKeyProvider provider, ILoggerFactory loggers)
+    public static void ReportRefusedKeys(IRootKeyProvider provider, ILoggerFactory loggers)
     {
-        if (provider is Pkcs11KeyEncryptionKeyProvider pkcs11)
+        if (provider is Pkcs11RootKeyProvider pkcs11)
         {
             var logger = loggers.CreateLogger("KmsPlugin.Server.Pkcs11");
             pkcs11.KeyRefused = reason => LogKeyRefused(logger, reason);

@@ -1,5 +1,5 @@
 using KmsPlugin.Core.Errors;
-using KmsPlugin.Core.Keystore;
+using KmsPlugin.RootKeys.Keystore;
 
 namespace KmsPlugin.Server.Cli;
 

@@ -1,9 +1,9 @@
 using System.CommandLine;
 using KmsPlugin.Core.Errors;
-using KmsPlugin.Core.Keys;
-using KmsPlugin.Server.Cli.Configuration;
-using KmsPlugin.Server.Diagnostics;
+using KmsPlugin.Core.RootKeys;
+using KmsPlugin.Server.Configuration;
 using KmsPlugin.Server.Hosting;
+using KmsPlugin.Server.RootKeys.Faults;
 
 namespace KmsPlugin.Server.Cli;
 
@@ -52,7 +52,7 @@ internal static class ServeCommand
 
             // Wrong PIN, missing key or mechanism: only the token can tell, and they are configuration
             // problems like the others. A token that is merely away is not: the plugin starts unhealthy.
-            IKeyEncryptionKeyProvider? opened = null;
+            IRootKeyProvider? opened = null;
             if (problems.Count == 0 && source is { IsPkcs11: true })
             {
                 try
@@ -76,7 +76,7 @@ internal static class ServeCommand
                 return 2;
             }
 
-            IKeyEncryptionKeyProvider rootKeys;
+            IRootKeyProvider rootKeys;
             try
             {
                 rootKeys = opened ?? source!.Open();

@@ -1,4 +1,4 @@
-using KmsPlugin.Core.Keys;
+using KmsPlugin.Core.RootKeys;
 using KmsPlugin.Server.Hosting;
 
 namespace KmsPlugin.Server.Cli;
@@ -15,7 +15,7 @@ internal static class ServeRun
     public const int Failed = 1;
     public const int BadConfiguration = 2;
 
-    public static async Task<int> RunAsync(PluginHostOptions options, IKeyEncryptionKeyProvider rootKeys, bool dev, TextWriter error, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(PluginHostOptions options, IRootKeyProvider rootKeys, bool dev, TextWriter error, CancellationToken cancellationToken)
     {
         try
         {

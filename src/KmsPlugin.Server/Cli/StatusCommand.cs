@@ -61,7 +61,7 @@ internal static class StatusCommand
             }
 
             var which = parse.GetValue(api)!;
-            using var channel = UnixSocketChannel.Create(parse.GetValue(socket)!);
+            using var channel = UnixSocketClient.Create(parse.GetValue(socket)!);
             var status = 0;
             if (which is "v1" or "both")
             {

@@ -2,7 +2,7 @@ using Google.Protobuf;
 using Grpc.Core;
 using KmsPlugin.Core.Envelope;
 using KmsPlugin.Core.Errors;
-using KmsPlugin.Core.Keys;
+using KmsPlugin.Core.RootKeys;
 using KmsPlugin.Protocol.V2;
 using KmsPlugin.Server.Hosting;
 
@@ -72,7 +72,7 @@ internal sealed class KeyManagementServiceV2 : KeyManagementService.KeyManagemen
             throw new KmsException(KmsErrorKind.InvalidCiphertext, annotationProblem);
         }
 
-        if (!PrimaryKeyEncryptionKey.TryParseKeyId(request.KeyId, out var rootKeyId, out var generation) ||
+        if (!PrimaryRootKey.TryParseKeyId(request.KeyId, out var rootKeyId, out var generation) ||
             _encryptor.Provider.NeverIssued(rootKeyId, generation))
         {
             throw new KmsException(KmsErrorKind.InvalidCiphertext, $"key_id \"{Printable(request.KeyId)}\" was not issued by kms-plugin");

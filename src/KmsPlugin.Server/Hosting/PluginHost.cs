@@ -1,10 +1,10 @@
 using System.Runtime.InteropServices;
 using KmsPlugin.Core.Envelope;
-using KmsPlugin.Core.Keys;
-using KmsPlugin.Server.Diagnostics;
+using KmsPlugin.Core.RootKeys;
+using KmsPlugin.Server.AuthorityNormalizer;
 using KmsPlugin.Server.Grpc;
-using KmsPlugin.Server.Http2;
 using KmsPlugin.Server.Observability;
+using KmsPlugin.Server.RootKeys.Faults;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -58,7 +58,7 @@ internal sealed partial class PluginHost : IAsyncDisposable
 
     public static async Task<PluginHost> StartAsync(
         PluginHostOptions options,
-        IKeyEncryptionKeyProvider provider,
+        IRootKeyProvider provider,
         Action<ILoggingBuilder>? configureLogging = null,
         TimeProvider? time = null,
         CancellationToken cancellationToken = default)
@@ -78,7 +78,7 @@ internal sealed partial class PluginHost : IAsyncDisposable
 
     private static async Task<PluginHost> StartStagedAsync(
         PluginHostOptions options,
-        IKeyEncryptionKeyProvider provider,
+        IRootKeyProvider provider,
         string stagingPath,
         Action<ILoggingBuilder>? configureLogging,
         TimeProvider? time,
@@ -114,7 +114,7 @@ internal sealed partial class PluginHost : IAsyncDisposable
 
         if (options.FaultsFile is { } faultsFile)
         {
-            var faulty = new FaultInjectingKeyProvider(provider);
+            var faulty = new FaultInjectingRootKeyProvider(provider);
             provider = faulty;
             builder.Services.AddSingleton(faulty);
             builder.Services.AddSingleton(services => new RootKeyFaultsFile(faultsFile, faulty, services.GetRequiredService<ILogger<RootKeyFaultsFile>>()));

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using KmsPlugin.Core.Errors;
-using KmsPlugin.Core.Keys;
+using KmsPlugin.Core.RootKeys;
 
 namespace KmsPlugin.Server.Hosting;
 
@@ -13,13 +13,13 @@ internal sealed partial class RootKeyHealthProbe : BackgroundService
 {
     private static readonly byte[] ProbeContext = "kms-plugin health probe"u8.ToArray();
 
-    private readonly IKeyEncryptionKeyProvider _provider;
+    private readonly IRootKeyProvider _provider;
     private readonly PluginHostOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<RootKeyHealthProbe> _logger;
     private RootKeyHealthReport _current = RootKeyHealthReport.NotYetChecked;
 
-    public RootKeyHealthProbe(IKeyEncryptionKeyProvider provider, PluginHostOptions options, TimeProvider time, ILogger<RootKeyHealthProbe> logger)
+    public RootKeyHealthProbe(IRootKeyProvider provider, PluginHostOptions options, TimeProvider time, ILogger<RootKeyHealthProbe> logger)
     {
         _provider = provider;
         _options = options;

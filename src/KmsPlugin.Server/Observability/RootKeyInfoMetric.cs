@@ -1,5 +1,5 @@
 using KmsPlugin.Core.Errors;
-using KmsPlugin.Core.Keys;
+using KmsPlugin.Core.RootKeys;
 using Prometheus;
 
 namespace KmsPlugin.Server.Observability;
@@ -14,14 +14,14 @@ internal sealed class RootKeyInfoMetric
 {
     private readonly Gauge _info;
     private readonly Gauge _generation;
-    private readonly IKeyEncryptionKeyCatalog? _catalog;
+    private readonly IRootKeyCatalog? _catalog;
     private readonly string _provider;
     private readonly Lock _lock = new();
     private HashSet<(string Id, string Role, string CheckValue)> _exported = [];
 
-    public RootKeyInfoMetric(MetricFactory factory, IKeyEncryptionKeyProvider provider)
+    public RootKeyInfoMetric(MetricFactory factory, IRootKeyProvider provider)
     {
-        _catalog = provider as IKeyEncryptionKeyCatalog;
+        _catalog = provider as IRootKeyCatalog;
         _info = factory.CreateGauge(
             "kms_plugin_root_key_info",
             "One series per root key the plugin holds (value 1): its id, role and key check value, to compare nodes.",
@@ -40,7 +40,7 @@ internal sealed class RootKeyInfoMetric
             return;
         }
 
-        IReadOnlyList<KeyEncryptionKeyDescription> keys;
+        IReadOnlyList<RootKeyDescription> keys;
         try
         {
             keys = _catalog.DescribeKeys();

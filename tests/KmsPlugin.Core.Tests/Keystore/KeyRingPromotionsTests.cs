@@ -1,5 +1,5 @@
-using KmsPlugin.Core.Keystore;
-using KeystoreFile = KmsPlugin.Core.Keystore.Keystore;
+using KmsPlugin.RootKeys.Keystore;
+using KeystoreFile = KmsPlugin.RootKeys.Keystore.KeystoreFile;
 
 namespace KmsPlugin.Core.Tests.Keystore;
 
@@ -25,7 +25,7 @@ public sealed class KeyRingPromotionsTests
         Assert.False(ring.Issued(b, 3));
         Assert.False(ring.Issued(a, 4));
         Assert.False(ring.Issued(a, 0));
-        Assert.False(ring.Issued("kek-unknown", 1));
+        Assert.False(ring.Issued("rootKey-unknown", 1));
     }
 
     [Fact]

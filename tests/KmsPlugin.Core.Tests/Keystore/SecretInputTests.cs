@@ -1,13 +1,13 @@
 using KmsPlugin.Core.Errors;
-using KmsPlugin.Core.Keystore;
+using KmsPlugin.RootKeys.Keystore;
 
 namespace KmsPlugin.Core.Tests.Keystore;
 
 public sealed class SecretInputTests : IDisposable
 {
-    private readonly TempDirectory temp = new();
+    private readonly TempDirectory _temp = new();
 
-    public void Dispose() => temp.Dispose();
+    public void Dispose() => _temp.Dispose();
 
     [Theory]
     [InlineData("secret", "secret")]
@@ -35,10 +35,10 @@ public sealed class SecretInputTests : IDisposable
     [Fact]
     public void Missing_passphrase_file_is_one_line_saying_no_such_file()
     {
-        var file = temp.File("absent");
+        var file = _temp.File("absent");
         var error = Assert.Throws<KmsException>(() => SecretInput.ReadPassphraseFile(file));
         Assert.Equal($"passphrase file \"{file}\": no such file", error.Message);
-        var inMissingDirectory = temp.File("gone/pin");
+        var inMissingDirectory = _temp.File("gone/pin");
         Assert.Equal($"PIN file \"{inMissingDirectory}\": no such file", Assert.Throws<KmsException>(() => SecretInput.ReadFile(inMissingDirectory, "PIN")).Message);
     }
 
@@ -70,7 +70,7 @@ public sealed class SecretInputTests : IDisposable
 
     private string OwnerOnlyFile(string content)
     {
-        var file = temp.File("pass-" + Guid.NewGuid().ToString("N"));
+        var file = _temp.File("pass-" + Guid.NewGuid().ToString("N"));
         File.WriteAllText(file, content);
         File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         return file;

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
-using KmsPlugin.Core.Keys;
+using KmsPlugin.Core.RootKeys;
 using KmsPlugin.Server.Cli;
 using KmsPlugin.Server.Hosting;
 using KmsPlugin.Server.Tests.Support;
@@ -111,7 +111,7 @@ public sealed class StartupFailureTests : IDisposable
     }
 
     /// <summary>A disposed software provider has zeroed its keys: wrapping through them refuses.</summary>
-    private static async Task AssertDisposedAsync(IKeyEncryptionKeyProvider rootKeys) =>
+    private static async Task AssertDisposedAsync(IRootKeyProvider rootKeys) =>
         await Assert.ThrowsAsync<ObjectDisposedException>(async () => await rootKeys.Primary.Key.WrapAsync(new byte[32], default, CancellationToken.None));
 
     private static void AssertNoStagingDirectory(string socket) =>

@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Text;
 using System.Text.RegularExpressions;
 using KmsPlugin.Server.Cli;
-using KmsPlugin.Server.Cli.Configuration;
+using KmsPlugin.Server.Configuration;
 
 namespace KmsPlugin.Server.Tests.Configuration;
 

@@ -3,7 +3,7 @@ using System.Text;
 using Google.Protobuf;
 using Grpc.Core;
 using KmsPlugin.Core.Envelope;
-using KmsPlugin.Core.Keys;
+using KmsPlugin.Core.RootKeys;
 using V1 = KmsPlugin.Protocol.V1Beta1;
 using V2 = KmsPlugin.Protocol.V2;
 
@@ -38,7 +38,7 @@ internal static class KmsCallSweep
         var v2Item = acknowledged.First(a => a.KeyId is not null);
         var tampered = v1Cipher.ToArray();
         tampered[^1] ^= 1;
-        var foreignKeyId = $"kek-20200101-00000000@{long.MaxValue}";
+        var foreignKeyId = $"rootKey-20200101-00000000@{long.MaxValue}";
         var rejected = new List<Func<Task>>
         {
             () => plugin.V1.DecryptAsync(new V1.DecryptRequest { Version = "v1beta1", Cipher = ByteString.CopyFrom(tampered) }).ResponseAsync,
@@ -71,7 +71,7 @@ internal static class KmsCallSweep
     }
 
     /// <summary>Unwraps the plugin data key inside each ciphertext, as the plugin did, so its bytes become secrets too.</summary>
-    public static async Task AddDataKeysAsync(IKeyEncryptionKeyProvider rootKeys, IEnumerable<AcknowledgedCiphertext> acknowledged, SecretLeakScanner scanner)
+    public static async Task AddDataKeysAsync(IRootKeyProvider rootKeys, IEnumerable<AcknowledgedCiphertext> acknowledged, SecretLeakScanner scanner)
     {
         foreach (var item in acknowledged)
         {

@@ -1,0 +1,153 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using KmsPlugin.Core.Crypto;
+using KmsPlugin.Core.Errors;
+using KmsPlugin.Core.RootKeys;
+
+namespace KmsPlugin.RootKeys.Keystore;
+
+/// <summary>
+/// A software root key (root key): wraps DEKs with AES-256-GCM, wrapped = nonce (12) | ciphertext | tag (16),
+/// with the caller's context as AAD.
+/// </summary>
+internal sealed class KeystoreRootKey : IRootKey, IDisposable
+{
+    public const int KeySize = 32;
+
+    // AesGcm is not safe for concurrent use, so each call rents its own instance; a few are kept to
+    // avoid re-creating the OpenSSL context on every call.
+    private static readonly int MaxPooled = Math.Max(2, Environment.ProcessorCount);
+
+    private readonly byte[] _material;
+    private readonly ConcurrentQueue<AesGcm> _pool = new();
+    private volatile bool _disposed;
+
+    public KeystoreRootKey(string id, ReadOnlySpan<byte> keyMaterial)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        if (keyMaterial.Length != KeySize)
+        {
+            throw new ArgumentException($"root key material must be {KeySize} bytes", nameof(keyMaterial));
+        }
+
+        Id = id;
+        _material = GC.AllocateArray<byte>(KeySize, pinned: true);
+        keyMaterial.CopyTo(_material);
+        CheckValue = KeyCheckValue.Compute(_material);
+    }
+
+    public string Id { get; }
+
+    /// <summary>The <see cref="KeyCheckValue"/>, computed once here.</summary>
+    public string CheckValue { get; }
+
+    public ValueTask<byte[]> WrapAsync(ReadOnlyMemory<byte> dataKey, ReadOnlyMemory<byte> context, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var aes = Rent();
+        try
+        {
+            return ValueTask.FromResult(AesGcmSealer.Seal(aes, dataKey.Span, context.Span));
+        }
+        finally
+        {
+            Return(aes);
+        }
+    }
+
+    public ValueTask<int> UnwrapAsync(ReadOnlyMemory<byte> wrappedKey, ReadOnlyMemory<byte> context, Memory<byte> destination, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var length = AesGcmSealer.PlaintextLength(wrappedKey.Length);
+        if (length < 0)
+        {
+            throw KmsException.CiphertextRejected("wrapped key is truncated");
+        }
+
+        if (destination.Length < length)
+        {
+            throw new ArgumentException($"destination holds {destination.Length} bytes, the wrapped key needs {length}", nameof(destination));
+        }
+
+        var aes = Rent();
+        try
+        {
+            if (!AesGcmSealer.TryOpen(aes, wrappedKey.Span, context.Span, destination.Span[..length]))
+            {
+                throw KmsException.CiphertextRejected("authentication failed");
+            }
+        }
+        finally
+        {
+            Return(aes);
+        }
+
+        return ValueTask.FromResult(length);
+    }
+
+    /// <summary>True when <paramref name="other"/> is the same key material, compared in constant time.</summary>
+    internal bool HasMaterial(ReadOnlySpan<byte> other)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return CryptographicOperations.FixedTimeEquals(_material, other);
+    }
+
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        Drain();
+        CryptographicOperations.ZeroMemory(_material);
+    }
+
+    private AesGcm Rent()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_pool.TryDequeue(out var aes))
+        {
+            return aes;
+        }
+
+        aes = new AesGcm(_material, AesGcmSealer.TagSize);
+
+        // Dispose sets the flag before zeroing the material; if it ran while the material was being
+        // read, this instance may hold a zeroed key and must never wrap anything.
+        Interlocked.MemoryBarrier();
+        if (_disposed)
+        {
+            aes.Dispose();
+            throw new ObjectDisposedException(GetType().FullName);
+        }
+
+        return aes;
+    }
+
+    private void Return(AesGcm aes)
+    {
+        if (_disposed || _pool.Count >= MaxPooled)
+        {
+            aes.Dispose();
+            return;
+        }
+
+        _pool.Enqueue(aes);
+
+        // Dispose may have drained the pool between the check above and the enqueue.
+        if (_disposed)
+        {
+            Drain();
+        }
+    }
+
+    private void Drain()
+    {
+        while (_pool.TryDequeue(out var aes))
+        {
+            aes.Dispose();
+        }
+    }
+}

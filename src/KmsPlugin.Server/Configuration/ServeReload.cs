@@ -1,0 +1,97 @@
+using KmsPlugin.Core.RootKeys;
+using KmsPlugin.RootKeys.Keystore;
+using KmsPlugin.RootKeys.Pkcs11;
+using KmsPlugin.Server.Cli;
+using KmsPlugin.Server.Hosting;
+
+namespace KmsPlugin.Server.Configuration;
+
+/// <summary>
+/// What `serve` does on SIGHUP or when its config file or keystore changes: read the config file
+/// again, merge it with the same flags and variables, check everything, then reload the root keys
+/// (another keystore path or passphrase file; another PKCS#11 primary or decrypt-only set and the
+/// token's promotion record) and apply the log level. Settings that only a restart can apply are
+/// logged as such and keep their running value. Anything failing leaves everything as it was.
+/// </summary>
+internal sealed partial class ServeReload
+{
+    private readonly string? _configPath;
+    private readonly Func<ConfigFile?, SettingSources> _sources;
+    private readonly ServeConfiguration _started;
+    private readonly LogLevelSwitch _levels;
+    private readonly IRootKeyProvider _provider;
+    private ServeConfiguration _running;
+
+    public ServeReload(string? configPath, Func<ConfigFile?, SettingSources> sources, ServeConfiguration started, LogLevelSwitch levels, IRootKeyProvider provider)
+    {
+        _configPath = configPath;
+        _sources = sources;
+        _started = started;
+        _running = started;
+        _levels = levels;
+        _provider = provider;
+    }
+
+    /// <summary>Null when nothing could change at run time (a development key without a config file).</summary>
+    public RootKeyReload? ToRootKeyReload() =>
+        _configPath is null && _started.Dev ? null : new RootKeyReload(WatchedFiles, (logger, token) => Task.Run(() => Reload(logger), token));
+
+    private IReadOnlyList<string> WatchedFiles()
+    {
+        var files = new List<string>();
+        if (_configPath is not null)
+        {
+            files.Add(_configPath);
+        }
+
+        if (!_started.Dev && _running.KeystorePath is { } keystore && _provider is KeystoreRootKeyProvider)
+        {
+            files.Add(keystore);
+        }
+
+        return files;
+    }
+
+    private string Reload(ILogger logger)
+    {
+        var problems = new List<string>();
+        var file = _configPath is null ? null : ConfigFile.Load(_configPath, problems);
+        var next = ServeConfiguration.Resolve(_sources(file), problems);
+        if (_provider is KeystoreRootKeyProvider && !_started.Dev && next.KeystorePath is null)
+        {
+            problems.Add($"no keystore: {ServeSettings.Keystore.Key} (or {ServeSettings.Keystore.Flag}) is required by the software provider");
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new ReloadRejectedException(problems);
+        }
+
+        var outcome = _provider switch
+        {
+            KeystoreRootKeyProvider software when !_started.Dev => KeystoreReload.Reload(next.KeystorePath!, next.PassphraseFile, software),
+            Pkcs11RootKeyProvider pkcs11 => pkcs11.Reload(next.Pkcs11.KeyLabel, next.Pkcs11.DecryptKeyLabels),
+            _ => "development key unchanged",
+        };
+
+        if (_levels.Level != next.LogLevel)
+        {
+            LogLevelChanged(logger, _levels.Level, next.LogLevel, next.Values[ServeSettings.LogLevel.Key].Origin);
+            _levels.Level = next.LogLevel;
+        }
+
+        foreach (var (setting, running, wanted) in next.RestartOnlyChanges(_started))
+        {
+            LogNeedsRestart(logger, setting.Key, running.Display, wanted.Display, wanted.Origin);
+        }
+
+        _running = next;
+        return $"{outcome}; log level {next.LogLevel}";
+    }
+
+    [LoggerMessage(EventId = 35, Level = LogLevel.Warning, Message = "log level changed from {Old} to {New} ({Origin})")]
+    private static partial void LogLevelChanged(ILogger logger, LogLevel old, LogLevel @new, string origin);
+
+    [LoggerMessage(EventId = 36, Level = LogLevel.Warning, Message = "{Key} changed from \"{Running}\" to \"{Wanted}\" ({Origin}); it needs a restart to take effect, the running value stays")]
+    private static partial void LogNeedsRestart(ILogger logger, string key, string running, string wanted, string origin);
+}

@@ -1,0 +1,31 @@
+using System.CommandLine;
+
+using KmsPlugin.Server.Cli;
+
+namespace KmsPlugin.Server.Configuration;
+
+/// <summary>
+/// One `serve` setting under all its names: the config-file key (dotted path), the flag and the
+/// environment variable. <see cref="RuntimeChangeable"/> says whether a reload applies it.
+/// </summary>
+internal sealed record ServeSetting(
+    string Key,
+    string Flag,
+    string? EnvironmentVariable,
+    SettingKind Kind,
+    string? Default,
+    string Description,
+    bool RuntimeChangeable = false)
+{
+    public Option CreateOption()
+    {
+        var sources = EnvironmentVariable is null ? $"config {Key}" : $"env {EnvironmentVariable}; config {Key}";
+        var description = Default is null ? $"{Description} [{sources}]" : $"{Description} [{sources}; default {Default}]";
+        return Kind switch
+        {
+            SettingKind.Switch => new Option<bool>(Flag) { Description = description },
+            SettingKind.TextList => new Option<string[]>(Flag) { Description = description, AllowMultipleArgumentsPerToken = false },
+            _ => new Option<string?>(Flag) { Description = description },
+        };
+    }
+}
