@@ -6,9 +6,9 @@ using KmsPlugin.LoadGen.Load;
 namespace KmsPlugin.LoadGen.Report;
 
 /// <summary>
-/// The README's tables: every target against the baseline target of the same run (same API,
-/// authority, callers, mix and size), the plugin's socket-path authority against its localhost
-/// rows, and the cold-start phases.
+/// The tables of docs/performance.md (the README repeats the first): every target against the
+/// baseline target of the same run (same API, authority, callers, mix and size), the plugin's
+/// socket-path authority against its localhost rows, and the cold-start phases.
 /// </summary>
 internal static class MarkdownTables
 {

@@ -6,7 +6,7 @@ using KmsPlugin.Server.Configuration;
 
 namespace KmsPlugin.Server.Tests.Configuration;
 
-/// <summary>The settings table against the command, the README and the example, and the merge order.</summary>
+/// <summary>The settings table against the command, docs/configuration.md and the example, and the merge order.</summary>
 public sealed partial class ServeSettingsTests : IDisposable
 {
     private readonly TempDirectory _dir = new();
@@ -65,7 +65,7 @@ public sealed partial class ServeSettingsTests : IDisposable
     }
 
     [Fact]
-    public void The_example_config_sets_every_key_when_uncommented_and_the_readme_documents_each()
+    public void The_example_config_sets_every_key_when_uncommented_and_the_configuration_reference_documents_each()
     {
         var example = File.ReadAllText(Path.Combine(RepositoryPaths.Root, "charts/examples/kms-plugin-config.yaml"));
         var problems = new List<string>();
@@ -79,11 +79,11 @@ public sealed partial class ServeSettingsTests : IDisposable
         Assert.Empty(problems);
         Assert.Equal(TimeSpan.FromSeconds(2), resolved.Pkcs11.CallTimeout);
 
-        var readme = File.ReadAllText(Path.Combine(RepositoryPaths.Root, "README.md"));
+        var reference = File.ReadAllText(Path.Combine(RepositoryPaths.Root, "docs/configuration.md"));
         foreach (var setting in ServeSettings.All)
         {
-            var row = readme.Split('\n').FirstOrDefault(l => l.StartsWith($"| `{setting.Key}` |", StringComparison.Ordinal));
-            Assert.True(row is not null, $"README has no Configuration row for {setting.Key}");
+            var row = reference.Split('\n').FirstOrDefault(l => l.StartsWith($"| `{setting.Key}` |", StringComparison.Ordinal));
+            Assert.True(row is not null, $"docs/configuration.md has no row for {setting.Key}");
             Assert.Contains($"`{setting.Flag}`", row);
             Assert.Contains(setting.EnvironmentVariable is null ? "—" : $"`{setting.EnvironmentVariable}`", row);
             Assert.Contains(setting.Default is null ? "—" : $"`{setting.Default}`", row);
