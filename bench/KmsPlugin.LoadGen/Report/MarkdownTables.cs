@@ -53,7 +53,7 @@ internal static class MarkdownTables
     private static void AuthorityCost(StringBuilder text, List<LoadResult> load, string baseline)
     {
         var localhost = load.Where(r => r.Authority == "localhost").ToDictionary(r => (r.Target, r.Api, r.Concurrency, r.Mix, r.Size));
-        var rows = load.Where(r => r.Target != baseline && r.Authority != "localhost")
+        var rows = load.Where(r => r.Target != baseline && r.Authority != "localhost" && localhost.ContainsKey((r.Target, r.Api, r.Concurrency, r.Mix, r.Size)))
             .OrderBy(r => r.Target).ThenBy(r => r.Api).ThenBy(r => r.Authority).ThenBy(r => r.Concurrency).ToList();
         if (rows.Count == 0)
         {
