@@ -19,6 +19,7 @@ internal sealed class EnvelopeEncryptor : IDisposable
     private readonly SemaphoreSlim _rotationLock = new(1, 1);
     private ActiveDataKey? _active;
     private long _rotations;
+    private long _envelopesParsed;
 
     public EnvelopeEncryptor(IRootKeyProvider provider, EnvelopeOptions options, TimeProvider time)
     {
@@ -41,6 +42,9 @@ internal sealed class EnvelopeEncryptor : IDisposable
 
     public IRootKeyProvider Provider => _provider;
 
+    /// <summary>Envelope headers parsed by <see cref="DecryptAsync(ReadOnlyMemory{byte}, ExpectedRootKey?, CancellationToken)"/>: one per call, hit or miss.</summary>
+    public long EnvelopesParsed => Interlocked.Read(ref _envelopesParsed);
+
     public ValueTask<SealedEnvelope> EncryptAsync(ReadOnlyMemory<byte> plaintext, CancellationToken cancellationToken)
     {
         var active = Volatile.Read(ref _active);
@@ -52,13 +56,24 @@ internal sealed class EnvelopeEncryptor : IDisposable
         return EncryptAfterRotationAsync(active, plaintext, cancellationToken);
     }
 
-    public ValueTask<byte[]> DecryptAsync(ReadOnlyMemory<byte> envelope, CancellationToken cancellationToken)
+    public ValueTask<byte[]> DecryptAsync(ReadOnlyMemory<byte> envelope, CancellationToken cancellationToken) =>
+        DecryptAsync(envelope, expected: null, cancellationToken);
+
+    /// <summary>
+    /// Opens <paramref name="envelope"/>, parsing its header once whether its DEK is cached or not.
+    /// With <paramref name="expected"/> (KMS v2's key_id), an envelope sealed under another root key
+    /// is refused before any key is looked up.
+    /// </summary>
+    public ValueTask<byte[]> DecryptAsync(ReadOnlyMemory<byte> envelope, ExpectedRootKey? expected, CancellationToken cancellationToken)
     {
-        var parts = EnvelopeFormat.Parse(envelope.Span);
+        var parsed = new ParsedEnvelope(envelope);
+        Interlocked.Increment(ref _envelopesParsed);
+        var parts = parsed.Parts;
+        expected?.Check(parts.KeyId);
         var entry = _cache.TryAcquire(parts.WrappedKey);
         if (entry is null)
         {
-            return DecryptAfterUnwrapAsync(envelope, cancellationToken);
+            return DecryptAfterUnwrapAsync(parsed, cancellationToken);
         }
 
         try
@@ -163,9 +178,9 @@ internal sealed class EnvelopeEncryptor : IDisposable
         }
     }
 
-    private async ValueTask<byte[]> DecryptAfterUnwrapAsync(ReadOnlyMemory<byte> envelope, CancellationToken cancellationToken)
+    private async ValueTask<byte[]> DecryptAfterUnwrapAsync(ParsedEnvelope envelope, CancellationToken cancellationToken)
     {
-        var (rootKeyId, wrapped, context) = ReadKeyReference(envelope.Span);
+        var (rootKeyId, wrapped, context) = ReadKeyReference(envelope.Parts);
         var rootKey = _provider.GetForDecrypt(rootKeyId);
         var entry = await _cache.AcquireOrUnwrapAsync(
             wrapped,
@@ -174,7 +189,7 @@ internal sealed class EnvelopeEncryptor : IDisposable
             cancellationToken).ConfigureAwait(false);
         try
         {
-            return Open(entry, EnvelopeFormat.Parse(envelope.Span));
+            return Open(entry, envelope.Parts);
         }
         finally
         {
@@ -182,9 +197,8 @@ internal sealed class EnvelopeEncryptor : IDisposable
         }
     }
 
-    private static (string RootKeyId, ReadOnlyMemory<byte> WrappedKey, byte[] Context) ReadKeyReference(ReadOnlySpan<byte> envelope)
+    private static (string RootKeyId, ReadOnlyMemory<byte> WrappedKey, byte[] Context) ReadKeyReference(EnvelopeParts parts)
     {
-        var parts = EnvelopeFormat.Parse(envelope);
         return (Encoding.ASCII.GetString(parts.KeyId), parts.WrappedKey.ToArray(), parts.WrapContext.ToArray());
     }
 

@@ -61,7 +61,10 @@ internal static class EnvelopeFormat
     /// Splits <paramref name="envelope"/> into its parts without copying. Every malformed input
     /// throws <see cref="KmsException"/> (<see cref="KmsErrorKind.InvalidCiphertext"/>).
     /// </summary>
-    public static EnvelopeParts Parse(ReadOnlySpan<byte> envelope)
+    public static EnvelopeParts Parse(ReadOnlySpan<byte> envelope) => new(envelope, Measure(envelope));
+
+    /// <summary>The one check of an envelope's header: every malformed input throws, as in <see cref="Parse"/>.</summary>
+    public static EnvelopeLayout Measure(ReadOnlySpan<byte> envelope)
     {
         if (envelope.Length < MinimumLength)
         {
@@ -87,7 +90,7 @@ internal static class EnvelopeFormat
             throw KmsException.CiphertextRejected("malformed wrapped data key");
         }
 
-        return new EnvelopeParts(envelope, contextLength, headerLength);
+        return new EnvelopeLayout(contextLength, headerLength);
     }
 
     /// <summary>Key ids are printable ASCII so they are valid UTF-8 and safe in logs and key_id fields.</summary>

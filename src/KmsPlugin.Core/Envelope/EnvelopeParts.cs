@@ -7,11 +7,12 @@ internal readonly ref struct EnvelopeParts
     private readonly int _contextLength;
     private readonly int _headerLength;
 
-    public EnvelopeParts(ReadOnlySpan<byte> envelope, int contextLength, int headerLength)
+    /// <summary><paramref name="layout"/> must come from <see cref="EnvelopeFormat.Measure"/> of the same bytes.</summary>
+    public EnvelopeParts(ReadOnlySpan<byte> envelope, EnvelopeLayout layout)
     {
         _envelope = envelope;
-        _contextLength = contextLength;
-        _headerLength = headerLength;
+        _contextLength = layout.ContextLength;
+        _headerLength = layout.HeaderLength;
     }
 
     public ReadOnlySpan<byte> KeyId => _envelope.Slice(2, _contextLength - 2);
