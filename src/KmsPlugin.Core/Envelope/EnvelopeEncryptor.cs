@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using KmsPlugin.Core.Crypto;
 using KmsPlugin.Core.Errors;
 using KmsPlugin.Core.RootKeys;
 
@@ -112,10 +113,7 @@ internal sealed class EnvelopeEncryptor : IDisposable
             var header = active.Header;
             var output = new byte[EnvelopeFormat.SealedLength(header.Length, plaintext.Length)];
             header.CopyTo(output, 0);
-            var nonce = output.AsSpan(header.Length, EnvelopeFormat.NonceSize);
-            RandomNumberGenerator.Fill(nonce);
-            var ciphertext = output.AsSpan(header.Length + EnvelopeFormat.NonceSize, plaintext.Length);
-            active.Key.Seal(nonce, plaintext, ciphertext, output.AsSpan(output.Length - EnvelopeFormat.TagSize), header);
+            active.Key.Seal(plaintext, header, output.AsSpan(header.Length));
             envelope = output;
             return true;
         }
@@ -249,8 +247,8 @@ internal sealed class EnvelopeEncryptor : IDisposable
         // Throws when the root key has been disabled since the DEK was cached.
         _provider.GetForDecrypt(entry.RootKeyId);
 
-        var plaintext = new byte[parts.Ciphertext.Length];
-        if (!entry.Key.TryOpen(parts.Nonce, parts.Ciphertext, parts.Tag, plaintext, parts.Header))
+        var plaintext = new byte[AesGcmSealer.PlaintextLength(parts.Sealed.Length)];
+        if (!entry.Key.TryOpen(parts.Sealed, parts.Header, plaintext))
         {
             throw KmsException.CiphertextRejected("authentication failed");
         }

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using KmsPlugin.Core.Crypto;
 using KmsPlugin.Core.Errors;
 
 namespace KmsPlugin.Core.Envelope;
@@ -18,8 +19,8 @@ namespace KmsPlugin.Core.Envelope;
 internal static class EnvelopeFormat
 {
     public const byte Version1 = 0x01;
-    public const int NonceSize = 12;
-    public const int TagSize = 16;
+    public const int NonceSize = AesGcmSealer.NonceSize;
+    public const int TagSize = AesGcmSealer.TagSize;
     public const int MaxKeyIdLength = byte.MaxValue;
     public const int MaxWrappedKeyLength = ushort.MaxValue;
 
@@ -55,7 +56,7 @@ internal static class EnvelopeFormat
     }
 
     public static int SealedLength(int headerLength, int plaintextLength) =>
-        headerLength + NonceSize + plaintextLength + TagSize;
+        headerLength + AesGcmSealer.Overhead + plaintextLength;
 
     /// <summary>
     /// Splits <paramref name="envelope"/> into its parts without copying. Every malformed input

@@ -23,10 +23,6 @@ internal readonly ref struct EnvelopeParts
 
     public ReadOnlySpan<byte> Header => _envelope[.._headerLength];
 
-    public ReadOnlySpan<byte> Nonce => _envelope.Slice(_headerLength, EnvelopeFormat.NonceSize);
-
-    public ReadOnlySpan<byte> Ciphertext =>
-        _envelope[(_headerLength + EnvelopeFormat.NonceSize)..^EnvelopeFormat.TagSize];
-
-    public ReadOnlySpan<byte> Tag => _envelope[^EnvelopeFormat.TagSize..];
+    /// <summary>nonce | ciphertext | tag, as <see cref="Crypto.AesGcmSealer"/> lays it out.</summary>
+    public ReadOnlySpan<byte> Sealed => _envelope[_headerLength..];
 }
