@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using KmsPlugin.Core.Crypto;
 
 namespace KmsPlugin.EtcdValues;
 
@@ -12,9 +13,9 @@ namespace KmsPlugin.EtcdValues;
 /// </summary>
 internal static class AesGcmData
 {
-    public const int NonceSize = 12;
-    public const int TagSize = 16;
-    public const int Overhead = NonceSize + TagSize;
+    public const int NonceSize = AesGcmSealer.NonceSize;
+    public const int TagSize = AesGcmSealer.TagSize;
+    public const int Overhead = AesGcmSealer.Overhead;
 
     public static byte[] Seal(ReadOnlySpan<byte> key, ReadOnlySpan<byte> plaintext, ReadOnlySpan<byte> aad)
     {
@@ -34,14 +35,8 @@ internal static class AesGcmData
     internal static void SealInto(ReadOnlySpan<byte> key, ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> plaintext, ReadOnlySpan<byte> aad, Span<byte> destination)
     {
         RequireAesKey(key);
-        if (nonce.Length != NonceSize)
-        {
-            throw new ArgumentException($"nonce must be {NonceSize} bytes", nameof(nonce));
-        }
-
-        nonce.CopyTo(destination);
         using var aes = new AesGcm(key, TagSize);
-        aes.Encrypt(nonce, plaintext, destination.Slice(NonceSize, plaintext.Length), destination.Slice(NonceSize + plaintext.Length, TagSize), aad);
+        AesGcmSealer.Seal(aes, nonce, plaintext, aad, destination);
     }
 
     public static byte[] Open(ReadOnlySpan<byte> key, ReadOnlySpan<byte> data, ReadOnlySpan<byte> aad)
@@ -52,16 +47,10 @@ internal static class AesGcmData
             throw EtcdValueException.Malformed($"AES-GCM data is {data.Length} bytes, shorter than nonce and tag ({Overhead})");
         }
 
-        var ciphertext = data[NonceSize..^TagSize];
-        var plaintext = new byte[ciphertext.Length];
-        using var aes = new AesGcm(key, TagSize);
-        try
+        var plaintext = new byte[AesGcmSealer.PlaintextLength(data.Length)];
+        if (!AesGcmSealer.TryOpen(key, data, aad, plaintext))
         {
-            aes.Decrypt(data[..NonceSize], ciphertext, data[^TagSize..], plaintext, aad);
-        }
-        catch (AuthenticationTagMismatchException e)
-        {
-            throw EtcdValueException.AuthenticationFailed("AES-GCM authentication failed (wrong key, wrong etcd key or tampered data)", e);
+            throw EtcdValueException.AuthenticationFailed("AES-GCM authentication failed (wrong key, wrong etcd key or tampered data)");
         }
 
         return plaintext;

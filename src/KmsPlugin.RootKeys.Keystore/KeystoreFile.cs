@@ -1,6 +1,4 @@
-using System.Globalization;
 using System.Security.Cryptography;
-using KmsPlugin.Core.Crypto;
 using KmsPlugin.Core.Errors;
 
 namespace KmsPlugin.RootKeys.Keystore;
@@ -14,10 +12,6 @@ namespace KmsPlugin.RootKeys.Keystore;
 /// </summary>
 internal sealed class KeystoreFile : IDisposable
 {
-    private const UnixFileMode GroupOrOthers =
-        UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute |
-        UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
-
     private readonly object _gate = new();
     private readonly KeystoreOptions _options;
     private readonly KeystoreHeader? _header;
@@ -47,23 +41,23 @@ internal sealed class KeystoreFile : IDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         options ??= KeystoreOptions.Default;
-        RequireUnix();
-        RequirePassphrase(passphrase);
+        KeystorePaths.RequireUnix();
+        KeyRingSeal.RequirePassphrase(passphrase);
         if (options.Kdf.Problem(options.AllowWeakKdfForTests) is { } problem)
         {
             throw new ArgumentException(problem, nameof(options));
         }
 
         // Checked before the (slow) derivation for a quick answer, and again under the lock for correctness.
-        RefuseExisting(path);
+        KeystorePaths.RefuseExisting(path);
         var _ring = KeyRing.CreateNew(options.TimeProvider.GetUtcNow(), primaryExpiresAt);
         var _header = new KeystoreHeader(options.Kdf, RandomNumberGenerator.GetBytes(KeystoreKdfParameters.SaltSize));
-        var keystore = new KeystoreFile(path, options, _header, DeriveFileKey(_header, passphrase), _ring);
+        var keystore = new KeystoreFile(path, options, _header, KeyRingSeal.DeriveFileKey(_header, passphrase), _ring);
         try
         {
             using (KeystoreLock.Acquire(path, path, options.LockTimeout))
             {
-                RefuseExisting(path);
+                KeystorePaths.RefuseExisting(path);
                 keystore.Save(path, _ring, overwrite: false);
             }
 
@@ -84,9 +78,9 @@ internal sealed class KeystoreFile : IDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         options ??= KeystoreOptions.Default;
-        RequireUnix();
-        RequirePassphrase(passphrase);
-        return FromContent(path, ReadContent(path, path), passphrase, options);
+        KeystorePaths.RequireUnix();
+        KeyRingSeal.RequirePassphrase(passphrase);
+        return FromContent(path, KeystoreFileReader.ReadContent(path, path), passphrase, options);
     }
 
     /// <summary>
@@ -95,17 +89,17 @@ internal sealed class KeystoreFile : IDisposable
     /// </summary>
     internal static KeystoreFile FromContent(string path, byte[] content, ReadOnlySpan<byte> passphrase, KeystoreOptions options)
     {
-        RequirePassphrase(passphrase);
-        var (header, sealedRing) = ParseContent(content, path);
+        KeyRingSeal.RequirePassphrase(passphrase);
+        var (header, sealedRing) = KeystoreFileReader.Parse(content, path);
         if (header.Kdf.Problem(options.AllowWeakKdfForTests) is { } problem)
         {
-            throw Unavailable(path, $"not usable: {problem}");
+            throw KeystoreErrors.Unavailable(path, $"not usable: {problem}");
         }
 
-        var _fileKey = DeriveFileKey(header, passphrase);
+        var _fileKey = KeyRingSeal.DeriveFileKey(header, passphrase);
         try
         {
-            var _ring = Open(path, header, _fileKey, sealedRing);
+            var _ring = KeyRingSeal.Open(path, header, _fileKey, sealedRing);
             return new KeystoreFile(path, options, header, _fileKey, _ring);
         }
         catch
@@ -196,7 +190,7 @@ internal sealed class KeystoreFile : IDisposable
             }
 
             _disposed = true;
-            ZeroUnshared(_ring, kept: null);
+            KeyRingMaterial.ZeroUnshared(_ring, kept: null);
             if (_fileKey is not null)
             {
                 CryptographicOperations.ZeroMemory(_fileKey);
@@ -218,7 +212,7 @@ internal sealed class KeystoreFile : IDisposable
                 return _ring;
             }
 
-            var target = WriteTarget(Path);
+            var target = KeystorePaths.WriteTarget(Path);
             using (KeystoreLock.Acquire(target, Path, _options.LockTimeout))
             {
                 // Another command may have changed the file since we loaded it: change what is on disk.
@@ -234,16 +228,16 @@ internal sealed class KeystoreFile : IDisposable
                 }
                 catch
                 {
-                    ZeroUnshared(fresh, kept: _ring);
+                    KeyRingMaterial.ZeroUnshared(fresh, kept: _ring);
                     if (next is not null)
                     {
-                        ZeroUnshared(next, kept: _ring);
+                        KeyRingMaterial.ZeroUnshared(next, kept: _ring);
                     }
 
                     throw;
                 }
 
-                ZeroUnshared(fresh, kept: next);
+                KeyRingMaterial.ZeroUnshared(fresh, kept: next);
                 Replace(next);
                 return _ring;
             }
@@ -252,36 +246,26 @@ internal sealed class KeystoreFile : IDisposable
 
     private KeyRing Reload(string target)
     {
-        var (current, sealedRing) = ReadFile(target, Path);
+        var (current, sealedRing) = KeystoreFileReader.Read(target, Path);
         if (!current.SameKdfInputs(_header!))
         {
-            throw Unavailable(Path!, "the file was re-created with a different passphrase or salt since it was loaded; load it again");
+            throw KeystoreErrors.Unavailable(Path!, "the file was re-created with a different passphrase or salt since it was loaded; load it again");
         }
 
-        return Open(Path!, _header!, _fileKey!, sealedRing);
+        return KeyRingSeal.Open(Path!, _header!, _fileKey!, sealedRing);
     }
 
     private void Save(string target, KeyRing next, bool overwrite)
     {
-        var plaintext = KeyRingSerializer.Serialize(next);
-        byte[] sealedRing;
-        try
-        {
-            // The derived key is reused with a fresh random nonce per save; a keystore sees few saves.
-            sealedRing = AesGcmSealer.Seal(_fileKey, plaintext, _header!.ToAssociatedData());
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(plaintext);
-        }
+        var sealedRing = KeyRingSeal.Seal(next, _header!, _fileKey!);
 
         try
         {
-            AtomicFile.Write(target, KeystoreFileFormat.Write(_header, sealedRing), overwrite, _options.AfterTempFileWritten);
+            AtomicFile.Write(target, KeystoreFileFormat.Write(_header!, sealedRing), overwrite, _options.AfterTempFileWritten);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw Unavailable(Path!, $"cannot write the file: {e.Message}", e);
+            throw KeystoreErrors.Unavailable(Path!, $"cannot write the file: {e.Message}", e);
         }
     }
 
@@ -289,157 +273,8 @@ internal sealed class KeystoreFile : IDisposable
     {
         if (!ReferenceEquals(next, _ring))
         {
-            ZeroUnshared(_ring, kept: next);
+            KeyRingMaterial.ZeroUnshared(_ring, kept: next);
             _ring = next;
         }
     }
-
-    /// <summary>Zeroes the material of <paramref name="dropped"/> that <paramref name="kept"/> does not share.</summary>
-    private static void ZeroUnshared(KeyRing dropped, KeyRing? kept)
-    {
-        foreach (var entry in dropped.Entries)
-        {
-            if (kept is null || !kept.Entries.Any(k => ReferenceEquals(k.Material, entry.Material)))
-            {
-                CryptographicOperations.ZeroMemory(entry.Material);
-            }
-        }
-    }
-
-    private static KeyRing Open(string path, KeystoreHeader header, byte[] fileKey, byte[] sealedRing)
-    {
-        var plaintext = GC.AllocateArray<byte>(AesGcmSealer.PlaintextLength(sealedRing.Length), pinned: true);
-        try
-        {
-            if (!AesGcmSealer.TryOpen(fileKey, sealedRing, header.ToAssociatedData(), plaintext))
-            {
-                throw Unavailable(path, "wrong passphrase or the file was modified");
-            }
-
-            return KeyRingSerializer.Deserialize(plaintext);
-        }
-        catch (FormatException e)
-        {
-            throw Unavailable(path, $"the key ring cannot be read ({e.Message})", e);
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(plaintext);
-        }
-    }
-
-    private static (KeystoreHeader Header, byte[] SealedRing) ReadFile(string path, string? displayPath = null) =>
-        ParseContent(ReadContent(path, displayPath ?? path), displayPath ?? path);
-
-    private static byte[] ReadContent(string path, string displayPath)
-    {
-        if (OperatingSystem.IsWindows())
-        {
-            throw new PlatformNotSupportedException("the software keystore relies on Unix file modes");
-        }
-
-        byte[] content;
-        try
-        {
-            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-
-            // Checked on the open handle, so the file cannot be swapped between the check and the read.
-            var mode = File.GetUnixFileMode(handle);
-            if ((mode & GroupOrOthers) != 0)
-            {
-                var octal = Convert.ToString((int)mode, 8).PadLeft(4, '0');
-                throw Unavailable(displayPath, $"file mode {octal} lets group or others access it; run chmod 600 \"{displayPath}\"");
-            }
-
-            var length = RandomAccess.GetLength(handle);
-            if (length > KeystoreFileFormat.MaxFileSize)
-            {
-                throw Unavailable(displayPath, $"the file is larger than {KeystoreFileFormat.MaxFileSize} bytes; it is not a keystore");
-            }
-
-            content = new byte[length];
-            var read = 0;
-            while (read < content.Length)
-            {
-                var n = RandomAccess.Read(handle, content.AsSpan(read), read);
-                if (n == 0)
-                {
-                    throw Unavailable(displayPath, "the file shrank while it was being read");
-                }
-
-                read += n;
-            }
-        }
-        catch (FileNotFoundException e)
-        {
-            throw Unavailable(displayPath, "the file does not exist", e);
-        }
-        catch (DirectoryNotFoundException e)
-        {
-            throw Unavailable(displayPath, "the file does not exist", e);
-        }
-        catch (UnauthorizedAccessException e)
-        {
-            throw Unavailable(displayPath, "cannot read the file: permission denied", e);
-        }
-        catch (IOException e)
-        {
-            throw Unavailable(displayPath, $"cannot read the file: {e.Message}", e);
-        }
-
-        return content;
-    }
-
-    private static (KeystoreHeader Header, byte[] SealedRing) ParseContent(byte[] content, string displayPath)
-    {
-        try
-        {
-            return KeystoreFileFormat.Parse(content);
-        }
-        catch (FormatException e)
-        {
-            throw Unavailable(displayPath, $"not a valid keystore file: {e.Message}", e);
-        }
-    }
-
-    private static byte[] DeriveFileKey(KeystoreHeader header, ReadOnlySpan<byte> passphrase)
-    {
-        var key = GC.AllocateArray<byte>(32, pinned: true);
-        header.Kdf.DeriveKey(passphrase, header.Salt, key);
-        return key;
-    }
-
-    private static void RefuseExisting(string path)
-    {
-        if (File.Exists(path) || Directory.Exists(path) || new FileInfo(path).LinkTarget is not null)
-        {
-            throw Unavailable(path, "something already exists at this path; refusing to overwrite it");
-        }
-    }
-
-    /// <summary>Where writes go: the final target when <paramref name="path"/> is a symbolic link, so the link survives.</summary>
-    private static string WriteTarget(string path)
-    {
-        var info = new FileInfo(path);
-        return info.LinkTarget is null ? path : info.ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? path;
-    }
-
-    private static void RequireUnix()
-    {
-        if (OperatingSystem.IsWindows())
-        {
-            throw new PlatformNotSupportedException("the software keystore relies on Unix file modes");
-        }
-    }
-
-    private static void RequirePassphrase(ReadOnlySpan<byte> passphrase)
-    {
-        if (passphrase.IsEmpty)
-        {
-            throw new KmsException(KmsErrorKind.ProviderUnavailable, "the keystore passphrase is empty");
-        }
-    }
-
-    private static KmsException Unavailable(string path, string problem, Exception? inner = null) =>
-        new(KmsErrorKind.ProviderUnavailable, string.Create(CultureInfo.InvariantCulture, $"keystore \"{path}\": {problem}"), inner);
 }

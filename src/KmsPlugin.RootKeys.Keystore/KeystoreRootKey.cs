@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using KmsPlugin.Core.Crypto;
 using KmsPlugin.Core.Errors;
@@ -14,12 +13,8 @@ internal sealed class KeystoreRootKey : IRootKey, IDisposable
 {
     public const int KeySize = 32;
 
-    // AesGcm is not safe for concurrent use, so each call rents its own instance; a few are kept to
-    // avoid re-creating the OpenSSL context on every call.
-    private static readonly int MaxPooled = Math.Max(2, Environment.ProcessorCount);
-
     private readonly byte[] _material;
-    private readonly ConcurrentQueue<AesGcm> _pool = new();
+    private readonly AesGcmPool _pool;
     private volatile bool _disposed;
 
     public KeystoreRootKey(string id, ReadOnlySpan<byte> keyMaterial)
@@ -33,6 +28,7 @@ internal sealed class KeystoreRootKey : IRootKey, IDisposable
         Id = id;
         _material = GC.AllocateArray<byte>(KeySize, pinned: true);
         keyMaterial.CopyTo(_material);
+        _pool = new AesGcmPool(_material, Math.Max(2, Environment.ProcessorCount));
         CheckValue = KeyCheckValue.Compute(_material);
     }
 
@@ -44,14 +40,15 @@ internal sealed class KeystoreRootKey : IRootKey, IDisposable
     public ValueTask<byte[]> WrapAsync(ReadOnlyMemory<byte> dataKey, ReadOnlyMemory<byte> context, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var aes = Rent();
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var aes = _pool.Rent();
         try
         {
             return ValueTask.FromResult(AesGcmSealer.Seal(aes, dataKey.Span, context.Span));
         }
         finally
         {
-            Return(aes);
+            _pool.Return(aes);
         }
     }
 
@@ -69,7 +66,8 @@ internal sealed class KeystoreRootKey : IRootKey, IDisposable
             throw new ArgumentException($"destination holds {destination.Length} bytes, the wrapped key needs {length}", nameof(destination));
         }
 
-        var aes = Rent();
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var aes = _pool.Rent();
         try
         {
             if (!AesGcmSealer.TryOpen(aes, wrappedKey.Span, context.Span, destination.Span[..length]))
@@ -79,7 +77,7 @@ internal sealed class KeystoreRootKey : IRootKey, IDisposable
         }
         finally
         {
-            Return(aes);
+            _pool.Return(aes);
         }
 
         return ValueTask.FromResult(length);
@@ -100,54 +98,7 @@ internal sealed class KeystoreRootKey : IRootKey, IDisposable
         }
 
         _disposed = true;
-        Drain();
+        _pool.Dispose();
         CryptographicOperations.ZeroMemory(_material);
-    }
-
-    private AesGcm Rent()
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_pool.TryDequeue(out var aes))
-        {
-            return aes;
-        }
-
-        aes = new AesGcm(_material, AesGcmSealer.TagSize);
-
-        // Dispose sets the flag before zeroing the material; if it ran while the material was being
-        // read, this instance may hold a zeroed key and must never wrap anything.
-        Interlocked.MemoryBarrier();
-        if (_disposed)
-        {
-            aes.Dispose();
-            throw new ObjectDisposedException(GetType().FullName);
-        }
-
-        return aes;
-    }
-
-    private void Return(AesGcm aes)
-    {
-        if (_disposed || _pool.Count >= MaxPooled)
-        {
-            aes.Dispose();
-            return;
-        }
-
-        _pool.Enqueue(aes);
-
-        // Dispose may have drained the pool between the check above and the enqueue.
-        if (_disposed)
-        {
-            Drain();
-        }
-    }
-
-    private void Drain()
-    {
-        while (_pool.TryDequeue(out var aes))
-        {
-            aes.Dispose();
-        }
     }
 }

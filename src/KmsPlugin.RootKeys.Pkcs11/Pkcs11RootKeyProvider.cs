@@ -38,7 +38,7 @@ internal sealed class Pkcs11RootKeyProvider : IRootKeyProvider, IRootKeyCatalog,
     private readonly Pkcs11SessionPool _pool;
     private readonly object _connectGate = new();
     private readonly Pkcs11KeyVerifier _verifier = new();
-    private volatile KeySet _keys;
+    private volatile Pkcs11KeySet _keys;
     private volatile PrimaryRootKey? _primary;
     private volatile IReadOnlyList<RootKeyDescription>? _descriptions;
 
@@ -51,7 +51,7 @@ internal sealed class Pkcs11RootKeyProvider : IRootKeyProvider, IRootKeyCatalog,
     {
         _options = options;
         _pool = pool;
-        _keys = KeySet.Build(options.PrimaryKeyLabel, options.DecryptKeyLabels, pool, previous: null);
+        _keys = Pkcs11KeySet.Build(options.PrimaryKeyLabel, options.DecryptKeyLabels, pool, previous: null);
         pool.ConnectionCheck = session => _verifier.VerifyAll(_keys.ById.Values, session);
     }
 
@@ -172,7 +172,7 @@ internal sealed class Pkcs11RootKeyProvider : IRootKeyProvider, IRootKeyCatalog,
 
         lock (_connectGate)
         {
-            var set = KeySet.Build(primaryLabel!, decryptLabels, _pool, _keys);
+            var set = Pkcs11KeySet.Build(primaryLabel!, decryptLabels, _pool, _keys);
             var (generation, described) = _pool.Run("reload", session => Check(session, set));
             var next = new PrimaryRootKey(set.PrimaryKey, generation);
             _keys = set;
@@ -240,7 +240,7 @@ internal sealed class Pkcs11RootKeyProvider : IRootKeyProvider, IRootKeyCatalog,
 
     // Mechanism, keys with their attributes, promotion record. Returns the primary's generation and
     // the keys with their check values.
-    private (long Generation, IReadOnlyList<RootKeyDescription> Keys) Check(Pkcs11PooledSession session, KeySet set)
+    private (long Generation, IReadOnlyList<RootKeyDescription> Keys) Check(Pkcs11PooledSession session, Pkcs11KeySet set)
     {
         if (!session.Slot.GetMechanismList().Contains(CKM.CKM_AES_GCM))
         {
@@ -292,23 +292,6 @@ internal sealed class Pkcs11RootKeyProvider : IRootKeyProvider, IRootKeyCatalog,
 
         _promotions = record;
         return record.Count;
-    }
-
-    /// <summary>The configured root keys; swapped whole by <see cref="Reload"/>. Key objects are kept per label across swaps.</summary>
-    private sealed record KeySet(Pkcs11RootKey PrimaryKey, IReadOnlyDictionary<string, Pkcs11RootKey> ById)
-    {
-        public static KeySet Build(string primaryLabel, IReadOnlyList<string> decryptLabels, Pkcs11SessionPool pool, KeySet? previous)
-        {
-            var byId = new Dictionary<string, Pkcs11RootKey>(StringComparer.Ordinal);
-            foreach (var label in decryptLabels.Prepend(primaryLabel).Distinct(StringComparer.Ordinal))
-            {
-                var id = Pkcs11KeyLabel.ToKeyId(label);
-                byId[id] = previous?.ById.GetValueOrDefault(id) ?? new Pkcs11RootKey(label, pool);
-            }
-
-            // Insertion order (primary first, then decrypt-only keys as configured) is the listing order.
-            return new KeySet(byId[Pkcs11KeyLabel.ToKeyId(primaryLabel)], byId);
-        }
     }
 
     private KmsException MissingAttribute(Pkcs11RootKey key, CKA attribute) =>

@@ -113,7 +113,7 @@ public sealed class EncryptedObjectCodecTests
     }
 
     [Theory]
-    [InlineData("local-rootKey.kms.kubernetes.io")]
+    [InlineData("local-kek.kms.kubernetes.io")]
     [InlineData("a.b.")]
     [InlineData("0.9")]
     public void Fully_qualified_annotation_keys_are_accepted(string key) =>

@@ -44,8 +44,6 @@ internal sealed class AuthorityNormalizingConnection : IDisposable
     public static readonly TimeSpan DefaultHeaderBlockTimeout = TimeSpan.FromSeconds(5);
 
     private static ReadOnlySpan<byte> Preface => "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8;
-    private static ReadOnlySpan<byte> AuthorityName => ":authority"u8;
-    private static ReadOnlySpan<byte> Localhost => "localhost"u8;
 
     private readonly PipeReader _input;
     private readonly PipeWriter _output;
@@ -59,14 +57,7 @@ internal sealed class AuthorityNormalizingConnection : IDisposable
     private readonly List<HeaderField> _fields = [];
     private readonly ArrayBufferWriter<byte> _encoded = new(1024);
 
-    // The header block being collected: the raw frames as received, and the concatenated fragments.
-    private readonly PooledByteBuffer _rawFrames = new();
-    private readonly PooledByteBuffer _fragments = new();
-    private bool _inBlock;
-    private int _blockStreamId;
-    private bool _blockEndStream;
-    private bool _blockHasPriority;
-    private readonly byte[] _blockPriority = new byte[5];
+    private readonly HeaderBlock _block = new();
 
     private Mode _mode = Mode.Preface;
     private long _passThroughRemaining;
@@ -128,7 +119,7 @@ internal sealed class AuthorityNormalizingConnection : IDisposable
 
                 ReadOnlySequence<byte> buffer = result.Buffer;
                 SequencePosition consumed = Process(buffer, result.IsCompleted);
-                bool holding = _inBlock || !buffer.Slice(consumed).IsEmpty;
+                bool holding = _block.IsOpen || !buffer.Slice(consumed).IsEmpty;
                 heldSince = !holding ? 0 : heldSince == 0 ? Stopwatch.GetTimestamp() : heldSince;
                 _input.AdvanceTo(consumed, buffer.End);
 
@@ -170,8 +161,7 @@ internal sealed class AuthorityNormalizingConnection : IDisposable
 
     public void Dispose()
     {
-        _rawFrames.Dispose();
-        _fragments.Dispose();
+        _block.Dispose();
     }
 
     /// <returns>How far <paramref name="buffer"/> was consumed; the rest is re-read with more data.</returns>
@@ -228,8 +218,8 @@ internal sealed class AuthorityNormalizingConnection : IDisposable
             buffer.Slice(0, Http2FrameHeader.Size).CopyTo(headerBytes);
             var header = Http2FrameHeader.Read(headerBytes);
 
-            bool continuesBlock = _inBlock && header.Type == Http2FrameHeader.TypeContinuation && header.StreamId == _blockStreamId;
-            if (_inBlock && !continuesBlock)
+            bool continuesBlock = _block.IsOpen && header.Type == Http2FrameHeader.TypeContinuation && header.StreamId == _block.StreamId;
+            if (_block.IsOpen && !continuesBlock)
             {
                 // RFC 9113 §6.10: nothing may interleave with a header block. The server will see it too.
                 GiveUp("A frame interleaved with a header block.");
@@ -244,7 +234,7 @@ internal sealed class AuthorityNormalizingConnection : IDisposable
                 continue;
             }
 
-            if (header.Length > _maxHeaderBlockSize - _rawFrames.Length - Http2FrameHeader.Size)
+            if (header.Length > _maxHeaderBlockSize - _block.RawLength - Http2FrameHeader.Size)
             {
                 RefuseBlock(header.StreamId);
                 return buffer.End;
@@ -262,7 +252,7 @@ internal sealed class AuthorityNormalizingConnection : IDisposable
                 return buffer.Start;
             }
 
-            if (!AppendFrame(header, buffer.Slice(0, frameLength)))
+            if (!_block.TryAppend(header, buffer.Slice(0, frameLength)))
             {
                 // The frame stays in 'buffer', so in pass-through the server gets it too.
                 GiveUp("Malformed HEADERS frame.");
@@ -325,64 +315,12 @@ internal sealed class AuthorityNormalizingConnection : IDisposable
         return true;
     }
 
-    /// <summary>
-    /// Buffers one HEADERS or CONTINUATION frame. HEADERS payload:
-    /// <code>
-    /// [Pad Length (8)] [E(1) Stream Dependency (31) Weight (8)] Field Block Fragment [Padding]
-    ///  if PADDED        if PRIORITY
-    /// </code>
-    /// </summary>
-    /// <returns>False if the padding or priority fields do not fit in the payload.</returns>
-    private bool AppendFrame(Http2FrameHeader header, ReadOnlySequence<byte> frame)
-    {
-        ReadOnlySequence<byte> payload = frame.Slice(Http2FrameHeader.Size);
-        if (!_inBlock)
-        {
-            int padLength = 0;
-            if (header.HasFlag(Http2FrameHeader.FlagPadded))
-            {
-                if (payload.Length < 1)
-                {
-                    return false;
-                }
-
-                padLength = payload.FirstSpan[0];
-                payload = payload.Slice(1);
-            }
-
-            _blockHasPriority = header.HasFlag(Http2FrameHeader.FlagPriority);
-            if (_blockHasPriority)
-            {
-                if (payload.Length < _blockPriority.Length)
-                {
-                    return false;
-                }
-
-                payload.Slice(0, _blockPriority.Length).CopyTo(_blockPriority);
-                payload = payload.Slice(_blockPriority.Length);
-            }
-
-            if (padLength > payload.Length)
-            {
-                return false;
-            }
-
-            payload = payload.Slice(0, payload.Length - padLength);
-            _inBlock = true;
-            _blockStreamId = header.StreamId;
-            _blockEndStream = header.HasFlag(Http2FrameHeader.FlagEndStream);
-        }
-
-        _rawFrames.Append(frame);
-        _fragments.Append(payload);
-        return true;
-    }
 
     private void CompleteBlock()
     {
         try
         {
-            _decoder.Decode(_fragments.Memory, _fields);
+            _decoder.Decode(_block.Fragments, _fields);
         }
         catch (HpackDecodingException)
         {
@@ -390,20 +328,11 @@ internal sealed class AuthorityNormalizingConnection : IDisposable
             return;
         }
 
-        bool invalidAuthority = false;
-        bool looksLikePath = false;
-        foreach (HeaderField field in _fields)
-        {
-            if (IsInvalidAuthority(field))
-            {
-                invalidAuthority = true;
-                looksLikePath |= LooksLikePath(field.Value.Span);
-            }
-        }
+        var (invalidAuthority, looksLikePath) = AuthorityRewrite.Inspect(_fields);
 
         if (_mode == Mode.PassThrough && !invalidAuthority)
         {
-            Forward(new ReadOnlySequence<byte>(_rawFrames.Memory));
+            Forward(new ReadOnlySequence<byte>(_block.RawFrames));
         }
         else
         {
@@ -413,53 +342,14 @@ internal sealed class AuthorityNormalizingConnection : IDisposable
                 _onRewriteStarted?.Invoke(looksLikePath);
             }
 
-            // Size updates are not re-emitted: they only concern the table the server no longer uses.
             _encoded.ResetWrittenCount();
-            foreach (HeaderField field in CollectionsMarshal.AsSpan(_fields))
-            {
-                if (IsInvalidAuthority(field))
-                {
-                    HpackEncoder.EncodeField(AuthorityName, Localhost, field.NeverIndexed, _encoded);
-                }
-                else
-                {
-                    HpackEncoder.EncodeField(field, _encoded);
-                }
-            }
-
-            WriteHeaderFrames(_encoded.WrittenSpan);
+            AuthorityRewrite.Encode(CollectionsMarshal.AsSpan(_fields), _encoded);
+            _block.WriteAsHeaderFrames(_encoded.WrittenSpan, _output);
         }
 
         ResetBlock();
     }
 
-    /// <summary>HEADERS (keeping END_STREAM and the priority fields, without padding) then CONTINUATIONs.</summary>
-    private void WriteHeaderFrames(ReadOnlySpan<byte> block)
-    {
-        int priorityLength = _blockHasPriority ? _blockPriority.Length : 0;
-        int chunk = Math.Min(block.Length, Http2FrameHeader.MinMaxFrameSize - priorityLength);
-        byte flags = (byte)((_blockEndStream ? Http2FrameHeader.FlagEndStream : 0)
-            | (_blockHasPriority ? Http2FrameHeader.FlagPriority : 0)
-            | (chunk == block.Length ? Http2FrameHeader.FlagEndHeaders : 0));
-
-        Span<byte> span = _output.GetSpan(Http2FrameHeader.Size + priorityLength + chunk);
-        new Http2FrameHeader(priorityLength + chunk, Http2FrameHeader.TypeHeaders, flags, _blockStreamId).Write(span);
-        _blockPriority.AsSpan(0, priorityLength).CopyTo(span[Http2FrameHeader.Size..]);
-        block[..chunk].CopyTo(span[(Http2FrameHeader.Size + priorityLength)..]);
-        _output.Advance(Http2FrameHeader.Size + priorityLength + chunk);
-        block = block[chunk..];
-
-        while (!block.IsEmpty)
-        {
-            chunk = Math.Min(block.Length, Http2FrameHeader.MinMaxFrameSize);
-            flags = chunk == block.Length ? Http2FrameHeader.FlagEndHeaders : (byte)0;
-            span = _output.GetSpan(Http2FrameHeader.Size + chunk);
-            new Http2FrameHeader(chunk, Http2FrameHeader.TypeContinuation, flags, _blockStreamId).Write(span);
-            block[..chunk].CopyTo(span[Http2FrameHeader.Size..]);
-            _output.Advance(Http2FrameHeader.Size + chunk);
-            block = block[chunk..];
-        }
-    }
 
     /// <summary>
     /// For input we cannot follow. In pass-through the server's state still equals the client's, so we
@@ -472,7 +362,7 @@ internal sealed class AuthorityNormalizingConnection : IDisposable
             throw new ConnectionAbortedException(reason);
         }
 
-        Forward(new ReadOnlySequence<byte>(_rawFrames.Memory));
+        Forward(new ReadOnlySequence<byte>(_block.RawFrames));
         ResetBlock();
         _mode = Mode.Opaque;
     }
@@ -482,7 +372,7 @@ internal sealed class AuthorityNormalizingConnection : IDisposable
         // The client has gone; give the server what it would have seen unless that is now meaningless.
         if (_mode != Mode.Rewrite)
         {
-            Forward(new ReadOnlySequence<byte>(_rawFrames.Memory));
+            Forward(new ReadOnlySequence<byte>(_block.RawFrames));
             Forward(buffer);
         }
 
@@ -491,9 +381,7 @@ internal sealed class AuthorityNormalizingConnection : IDisposable
 
     private void ResetBlock()
     {
-        _inBlock = false;
-        _rawFrames.Clear();
-        _fragments.Clear();
+        _block.Clear();
         _fields.Clear();
     }
 
@@ -504,10 +392,4 @@ internal sealed class AuthorityNormalizingConnection : IDisposable
             _output.Write(segment.Span);
         }
     }
-
-    private static bool IsInvalidAuthority(HeaderField field) =>
-        field.Name.Span.SequenceEqual(AuthorityName) && !AuthorityValidator.IsValid(field.Value.Span);
-
-    private static bool LooksLikePath(ReadOnlySpan<byte> value) =>
-        value.Contains((byte)'/') || value.IndexOf("%2F"u8) >= 0 || value.IndexOf("%2f"u8) >= 0;
 }

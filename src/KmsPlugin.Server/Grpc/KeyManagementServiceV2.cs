@@ -78,13 +78,8 @@ internal sealed class KeyManagementServiceV2 : KeyManagementService.KeyManagemen
             throw new KmsException(KmsErrorKind.InvalidCiphertext, $"key_id \"{Printable(request.KeyId)}\" was not issued by kms-plugin");
         }
 
-        var sealedUnder = EnvelopeEncryptor.ReadRootKeyId(ciphertext.Span);
-        if (!string.Equals(sealedUnder, rootKeyId, StringComparison.Ordinal))
-        {
-            throw new KmsException(KmsErrorKind.InvalidCiphertext, $"key_id \"{Printable(request.KeyId)}\" does not match root key \"{sealedUnder}\" named in the ciphertext");
-        }
-
-        var plaintext = await _encryptor.DecryptAsync(ciphertext, context.CancellationToken).ConfigureAwait(false);
+        var expected = new ExpectedRootKey(rootKeyId, request.KeyId);
+        var plaintext = await _encryptor.DecryptAsync(ciphertext, expected, context.CancellationToken).ConfigureAwait(false);
         return new DecryptResponse { Plaintext = UnsafeByteOperations.UnsafeWrap(plaintext) };
     }
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace KmsPlugin.Server.Grpc;
+namespace KmsPlugin.Core.Errors;
 
 /// <summary>
 /// A string a client sent, made safe for one log line or error message: at most 80 characters,
