@@ -234,7 +234,7 @@ internal sealed class KeyRing
         var day = created.UtcDateTime.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
         for (var attempt = 0; attempt < MaxIdAttempts; attempt++)
         {
-            var id = $"rootKey-{day}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}";
+            var id = $"kek-{day}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}";
             if (!taken(id))
             {
                 return id;

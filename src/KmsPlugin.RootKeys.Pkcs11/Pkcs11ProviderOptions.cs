@@ -1,6 +1,6 @@
 namespace KmsPlugin.RootKeys.Pkcs11;
 
-/// <summary>How to reach the root keys (root keys) on a PKCS#11 token.</summary>
+/// <summary>How to reach the root keys (KEKs) on a PKCS#11 token.</summary>
 internal sealed record Pkcs11ProviderOptions
 {
     public const int DefaultMaxSessions = 8;

@@ -17,9 +17,9 @@ public sealed class PluginKeyIdReaderTests
     public void Kms_v1_value_names_the_root_key_of_its_encrypted_dek_and_reads_back()
     {
         var dek = RandomNumberGenerator.GetBytes(32);
-        var value = KmsV1Envelope.Seal("ibm", PluginCiphertext("rootKey-a"), dek, Secret, EtcdKey);
+        var value = KmsV1Envelope.Seal("ibm", PluginCiphertext("kek-a"), dek, Secret, EtcdKey);
 
-        Assert.Equal(new PluginKeyIds(EtcdValueKind.KmsV1, "ibm", "rootKey-a", null), PluginKeyIdReader.Read(value));
+        Assert.Equal(new PluginKeyIds(EtcdValueKind.KmsV1, "ibm", "kek-a", null), PluginKeyIdReader.Read(value));
         Assert.StartsWith("k8s:enc:kms:v1:ibm:", Encoding.ASCII.GetString(value));
         Assert.Equal(-1, value.AsSpan().IndexOf("aHVudGVyMg"u8));
         var opened = KmsV1Envelope.Open(KmsV1Envelope.Parse(value), dek, EtcdKey);
@@ -34,9 +34,9 @@ public sealed class PluginKeyIdReaderTests
     {
         var dekSource = RandomNumberGenerator.GetBytes(32);
         var annotations = new Dictionary<string, byte[]> { ["kms-plugin.example.io"] = [1] };
-        var value = KmsV2Envelope.Seal("kms-plugin", (EncryptedDekSourceType)type, dekSource, "rootKey-b", PluginCiphertext("rootKey-b"), annotations, Secret, EtcdKey);
+        var value = KmsV2Envelope.Seal("kms-plugin", (EncryptedDekSourceType)type, dekSource, "kek-b", PluginCiphertext("kek-b"), annotations, Secret, EtcdKey);
 
-        Assert.Equal(new PluginKeyIds(EtcdValueKind.KmsV2, "kms-plugin", "rootKey-b", "rootKey-b"), PluginKeyIdReader.Read(value));
+        Assert.Equal(new PluginKeyIds(EtcdValueKind.KmsV2, "kms-plugin", "kek-b", "kek-b"), PluginKeyIdReader.Read(value));
         Assert.StartsWith("k8s:enc:kms:v2:kms-plugin:", Encoding.ASCII.GetString(value));
         Assert.Equal(-1, value.AsSpan().IndexOf("aHVudGVyMg"u8));
         var parsed = KmsV2Envelope.Parse(value);
@@ -47,10 +47,10 @@ public sealed class PluginKeyIdReaderTests
     [Fact]
     public void Stored_key_id_is_reported_even_when_it_differs_from_the_header()
     {
-        var value = KmsV2Envelope.Seal("p", EncryptedDekSourceType.HkdfSha256XNonceAesGcmSeed, new byte[32], "rootKey-old", PluginCiphertext("rootKey-new"), new Dictionary<string, byte[]>(), Secret, EtcdKey);
+        var value = KmsV2Envelope.Seal("p", EncryptedDekSourceType.HkdfSha256XNonceAesGcmSeed, new byte[32], "kek-old", PluginCiphertext("kek-new"), new Dictionary<string, byte[]>(), Secret, EtcdKey);
         var ids = PluginKeyIdReader.Read(value);
-        Assert.Equal("rootKey-new", ids.RootKeyId);
-        Assert.Equal("rootKey-old", ids.StoredKeyId);
+        Assert.Equal("kek-new", ids.RootKeyId);
+        Assert.Equal("kek-old", ids.StoredKeyId);
     }
 
     [Fact]

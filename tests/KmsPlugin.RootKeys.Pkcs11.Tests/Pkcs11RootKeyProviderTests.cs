@@ -85,7 +85,7 @@ public sealed class Pkcs11RootKeyProviderTests
     {
         var token = SoftHsm.CreateToken().WithKeys(true, "a");
         using var provider = Pkcs11RootKeyProvider.Open(token.Options("a"));
-        foreach (var id in new[] { "p11-b", "a", "rootKey-1", "" })
+        foreach (var id in new[] { "p11-b", "a", "kek-1", "" })
         {
             var ex = Assert.Throws<KmsException>(() => provider.GetForDecrypt(id));
             Assert.Equal(KmsErrorKind.KeyUnavailable, ex.Kind);

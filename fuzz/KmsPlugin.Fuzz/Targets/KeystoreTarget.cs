@@ -4,7 +4,7 @@ using KmsPlugin.RootKeys.Keystore;
 namespace KmsPlugin.Fuzz.Targets;
 
 /// <summary>
-/// KeystoreFile files through Load's parse-and-open half (only <see cref="KmsException"/> escapes; a file
+/// Keystore files through Load's parse-and-open half (only <see cref="KmsException"/> escapes; a file
 /// asking for a costly KDF is checked by the parser alone), and the same bytes through the sealed key
 /// ring's parser, the layer below the KDF that no file mutation reaches (only <see cref="FormatException"/>).
 /// </summary>

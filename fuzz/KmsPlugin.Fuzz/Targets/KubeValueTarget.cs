@@ -27,9 +27,9 @@ internal sealed class KubeValueTarget(string repositoryRoot) : IFuzzTarget
         var wrapped = encryptor.EncryptAsync(dek, default).AsTask().GetAwaiter().GetResult().Ciphertext;
         var etcdKey = "/registry/secrets/default/fuzz"u8.ToArray();
         yield return ("kmsv1-plugin", KmsV1Envelope.Seal("kms-plugin", wrapped, dek, "secret"u8.ToArray(), etcdKey));
-        var annotations = new Dictionary<string, byte[]> { ["root-key.kms-plugin.example.io"] = "rootKey-1"u8.ToArray() };
+        var annotations = new Dictionary<string, byte[]> { ["root-key.kms-plugin.example.io"] = "kek-1"u8.ToArray() };
         yield return ("kmsv2-plugin", KmsV2Envelope.Seal(
-            "kms-plugin", EncryptedDekSourceType.HkdfSha256XNonceAesGcmSeed, dek, "rootKey-1@1", wrapped, annotations, "secret"u8.ToArray(), etcdKey));
+            "kms-plugin", EncryptedDekSourceType.HkdfSha256XNonceAesGcmSeed, dek, "kek-1@1", wrapped, annotations, "secret"u8.ToArray(), etcdKey));
     }
 
     public void Run(byte[] input)

@@ -27,7 +27,7 @@ public sealed record PrimaryRootKey
     /// <summary>When the key may no longer wrap new data keys; null when it does not expire.</summary>
     public DateTimeOffset? ExpiresAt { get; init; }
 
-    /// <summary><c>&lt;root key id&gt;@&lt;generation&gt;</c>, e.g. <c>rootKey-20261128-1a2b3c4d@3</c>. ASCII, never secret.</summary>
+    /// <summary><c>&lt;root key id&gt;@&lt;generation&gt;</c>, e.g. <c>kek-20261128-1a2b3c4d@3</c>. ASCII, never secret.</summary>
     public string KeyId { get; }
 
     /// <summary>Splits a key id made by <see cref="KeyId"/>; false for anything else, leading zeros included.</summary>

@@ -15,7 +15,7 @@ internal static class CommonOptions
 
     public static Option<string?> Keystore() => new("--keystore")
     {
-        Description = $"KeystoreFile file holding the software root keys [env {EnvironmentVariables.Keystore}]",
+        Description = $"Keystore file holding the software root keys [env {EnvironmentVariables.Keystore}]",
         DefaultValueFactory = _ => EnvironmentVariables.Get(EnvironmentVariables.Keystore),
     };
 

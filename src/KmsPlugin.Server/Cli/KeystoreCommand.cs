@@ -16,7 +16,7 @@ internal static class KeystoreCommand
 {
     public static Command Create()
     {
-        var command = new Command("keystore", "Manage the software root keys (root keys) in a keystore file");
+        var command = new Command("keystore", "Manage the software root keys (KEKs) in a keystore file");
         command.Subcommands.Add(Verb("init", "Create a keystore with one primary root key", withExpiry: true, run: (path, passphrase, _, expiry) =>
         {
             using var keystore = KeystoreFile.Create(path, passphrase, primaryExpiresAt: expiry);

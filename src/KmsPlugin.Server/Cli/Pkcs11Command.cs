@@ -14,7 +14,7 @@ internal static class Pkcs11Command
 {
     public static Command Create()
     {
-        var command = new Command("pkcs11", "Manage root keys (root keys) on a PKCS#11 token (HSM)");
+        var command = new Command("pkcs11", "Manage root keys (KEKs) on a PKCS#11 token (HSM)");
         command.Subcommands.Add(Keygen());
         command.Subcommands.Add(Promote());
         command.Subcommands.Add(List());

@@ -45,7 +45,7 @@ internal static class ServeSettings
         null, "Serve with an ephemeral in-memory root key. Data encrypted this way is lost when the process exits: never for production");
 
     public static readonly ServeSetting Keystore = new("keystore.path", "--keystore", EnvironmentVariables.Keystore, SettingKind.Text,
-        null, "KeystoreFile file holding the software root keys", RuntimeChangeable: true);
+        null, "Keystore file holding the software root keys", RuntimeChangeable: true);
 
     public static readonly ServeSetting PassphraseFile = new("keystore.passphraseFile", "--passphrase-file", EnvironmentVariables.PassphraseFile, SettingKind.Text,
         null, $"File holding the keystore passphrase (or the passphrase itself in {EnvironmentVariables.Passphrase}; never on the command line)", RuntimeChangeable: true);

@@ -14,7 +14,7 @@ internal sealed class CountingKeyProvider : IRootKeyProvider
     private readonly HashSet<string> _disabled = new();
     private readonly HashSet<string> _issued = new(StringComparer.Ordinal);
 
-    public CountingKeyProvider(string primaryId = "rootKey-test-1")
+    public CountingKeyProvider(string primaryId = "kek-test-1")
     {
         Primary = new PrimaryRootKey(Add(primaryId), 1);
         _issued.Add(Primary.KeyId);

@@ -14,7 +14,7 @@ public sealed class DataEncryptionKeyCacheTests
         {
             var key = DataEncryptionKey.Generate();
             keys.Add(key);
-            cache.Add(RandomNumberGenerator.GetBytes(60), "rootKey", key);
+            cache.Add(RandomNumberGenerator.GetBytes(60), "kek", key);
             key.Release();
             Assert.True(cache.Count <= 3);
         }
@@ -96,7 +96,7 @@ public sealed class DataEncryptionKeyCacheTests
         using var cache = new DataEncryptionKeyCache(capacity: 1);
         var wrapped = RandomNumberGenerator.GetBytes(60);
         var key = DataEncryptionKey.Generate();
-        cache.Add(wrapped, "rootKey", key);
+        cache.Add(wrapped, "kek", key);
         key.Release();
         var inUse = cache.TryAcquire(wrapped)!;
 
@@ -112,7 +112,7 @@ public sealed class DataEncryptionKeyCacheTests
     private static void AddReleased(DataEncryptionKeyCache cache, byte[] wrapped)
     {
         var key = DataEncryptionKey.Generate();
-        cache.Add(wrapped, "rootKey", key);
+        cache.Add(wrapped, "kek", key);
         key.Release();
     }
 }

@@ -33,7 +33,7 @@ public sealed class EnvelopeEncryptorTests
         using var encryptor = NewEncryptor();
         var envelope = (await encryptor.EncryptAsync(new byte[32], default)).Ciphertext;
         Assert.InRange(envelope.Length, 33, 300);
-        Assert.Equal("rootKey-test-1", EnvelopeEncryptor.ReadRootKeyId(envelope));
+        Assert.Equal("kek-test-1", EnvelopeEncryptor.ReadRootKeyId(envelope));
     }
 
     [Fact]
@@ -205,12 +205,12 @@ public sealed class EnvelopeEncryptorTests
         using var encryptor = NewEncryptor();
         var old = (await encryptor.EncryptAsync(new byte[] { 1, 2, 3 }, default)).Ciphertext;
 
-        _provider.Add("rootKey-test-2");
-        _provider.Promote("rootKey-test-2");
+        _provider.Add("kek-test-2");
+        _provider.Promote("kek-test-2");
         var fresh = (await encryptor.EncryptAsync(new byte[] { 4, 5, 6 }, default)).Ciphertext;
 
-        Assert.Equal("rootKey-test-1", EnvelopeEncryptor.ReadRootKeyId(old));
-        Assert.Equal("rootKey-test-2", EnvelopeEncryptor.ReadRootKeyId(fresh));
+        Assert.Equal("kek-test-1", EnvelopeEncryptor.ReadRootKeyId(old));
+        Assert.Equal("kek-test-2", EnvelopeEncryptor.ReadRootKeyId(fresh));
         Assert.Equal(new byte[] { 1, 2, 3 }, await encryptor.DecryptAsync(old, default));
         Assert.Equal(new byte[] { 4, 5, 6 }, await encryptor.DecryptAsync(fresh, default));
     }
@@ -218,14 +218,14 @@ public sealed class EnvelopeEncryptorTests
     [Fact]
     public async Task Unknown_root_key_is_a_failed_precondition_naming_the_id()
     {
-        var other = new CountingKeyProvider("rootKey-elsewhere");
+        var other = new CountingKeyProvider("kek-elsewhere");
         using var foreign = new EnvelopeEncryptor(other, new EnvelopeOptions(), TimeProvider.System);
         var envelope = (await foreign.EncryptAsync(new byte[32], default)).Ciphertext;
 
         using var encryptor = NewEncryptor();
         var ex = await Assert.ThrowsAsync<KmsException>(async () => await encryptor.DecryptAsync(envelope, default));
         Assert.Equal(KmsErrorKind.KeyUnavailable, ex.Kind);
-        Assert.Equal("root key \"rootKey-elsewhere\" is not in the key ring", ex.Message);
+        Assert.Equal("root key \"kek-elsewhere\" is not in the key ring", ex.Message);
     }
 
     [Fact]
@@ -233,9 +233,9 @@ public sealed class EnvelopeEncryptorTests
     {
         using var encryptor = NewEncryptor();
         var envelope = (await encryptor.EncryptAsync(new byte[32], default)).Ciphertext;
-        _provider.Add("rootKey-test-2");
-        _provider.Promote("rootKey-test-2");
-        _provider.Disable("rootKey-test-1");
+        _provider.Add("kek-test-2");
+        _provider.Promote("kek-test-2");
+        _provider.Disable("kek-test-1");
 
         var ex = await Assert.ThrowsAsync<KmsException>(async () => await encryptor.DecryptAsync(envelope, default));
         Assert.Equal(KmsErrorKind.KeyUnavailable, ex.Kind);
@@ -244,11 +244,11 @@ public sealed class EnvelopeEncryptorTests
     [Fact]
     public async Task A_wrapped_key_spliced_under_another_root_key_id_is_rejected()
     {
-        _provider.Add("rootKey-test-2");
+        _provider.Add("kek-test-2");
         using var encryptor = NewEncryptor();
         var envelope = (await encryptor.EncryptAsync(new byte[32], default)).Ciphertext;
         var spliced = (byte[])envelope.Clone();
-        spliced[2 + "rootKey-test-".Length] = (byte)'2';
+        spliced[2 + "kek-test-".Length] = (byte)'2';
 
         var ex = await Assert.ThrowsAsync<KmsException>(async () => await encryptor.DecryptAsync(spliced, default));
         Assert.Equal(KmsErrorKind.InvalidCiphertext, ex.Kind);
@@ -281,7 +281,7 @@ public sealed class EnvelopeEncryptorTests
         using var writer = NewEncryptor();
         var envelope = (await writer.EncryptAsync(new byte[32], default)).Ciphertext;
         var broken = (byte[])envelope.Clone();
-        broken[2 + "rootKey-test-1".Length + 2 + 20] ^= 1;
+        broken[2 + "kek-test-1".Length + 2 + 20] ^= 1;
         using var reader = NewEncryptor();
 
         await Assert.ThrowsAsync<KmsException>(async () => await reader.DecryptAsync(broken, default));

@@ -48,7 +48,7 @@ public sealed class EnvelopeParsedOnceTests
         var encryptor = reader ?? writer;
         var before = encryptor.EnvelopesParsed;
 
-        var opened = await encryptor.DecryptAsync(envelope, new ExpectedRootKey("rootKey-test-1", "rootKey-test-1@1"), default);
+        var opened = await encryptor.DecryptAsync(envelope, new ExpectedRootKey("kek-test-1", "kek-test-1@1"), default);
 
         Assert.Equal(new byte[32], opened);
         Assert.Equal(before + 1, encryptor.EnvelopesParsed);
@@ -65,10 +65,10 @@ public sealed class EnvelopeParsedOnceTests
 
         using var reader = NewEncryptor();
         var ex = await Assert.ThrowsAsync<KmsException>(async () =>
-            await reader.DecryptAsync(envelope, new ExpectedRootKey("rootKey-other", "rootKey-other@1\n"), default));
+            await reader.DecryptAsync(envelope, new ExpectedRootKey("kek-other", "kek-other@1\n"), default));
 
         Assert.Equal(KmsErrorKind.InvalidCiphertext, ex.Kind);
-        Assert.Equal("key_id \"rootKey-other@1?\" does not match root key \"rootKey-test-1\" named in the ciphertext", ex.Message);
+        Assert.Equal("key_id \"kek-other@1?\" does not match root key \"kek-test-1\" named in the ciphertext", ex.Message);
         Assert.Equal(0, _provider.Unwraps);
         Assert.Equal(0, reader.Cache.Misses + reader.Cache.Hits);
         Assert.Equal(1, reader.EnvelopesParsed);

@@ -25,7 +25,7 @@ public sealed class KeyRingPromotionsTests
         Assert.False(ring.Issued(b, 3));
         Assert.False(ring.Issued(a, 4));
         Assert.False(ring.Issued(a, 0));
-        Assert.False(ring.Issued("rootKey-unknown", 1));
+        Assert.False(ring.Issued("kek-unknown", 1));
     }
 
     [Fact]

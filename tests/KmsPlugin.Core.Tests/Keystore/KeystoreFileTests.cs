@@ -42,7 +42,7 @@ public sealed class KeystoreFileTests : IDisposable
         using var keystore = KeystoreFile.Create(_temp.File("ks.json"), Passphrase, Options());
         var key = Assert.Single(keystore.ListKeys());
         Assert.Equal(KeyState.Primary, key.State);
-        Assert.Matches("^rootKey-20250314-[0-9a-f]{8}$", key.Id);
+        Assert.Matches("^kek-20250314-[0-9a-f]{8}$", key.Id);
         Assert.Equal(new DateTimeOffset(2025, 3, 14, 15, 9, 26, TimeSpan.Zero), key.CreatedAt);
         Assert.Null(key.ExpiresAt);
     }

@@ -57,9 +57,9 @@ public sealed class KeystoreRootKeyProviderTests : IDisposable
     public void Unknown_key_is_refused()
     {
         using var provider = Load();
-        var error = Assert.Throws<KmsException>(() => provider.GetForDecrypt("rootKey-20990101-00000000"));
+        var error = Assert.Throws<KmsException>(() => provider.GetForDecrypt("kek-20990101-00000000"));
         Assert.Equal(KmsErrorKind.KeyUnavailable, error.Kind);
-        Assert.Equal("root key \"rootKey-20990101-00000000\" is not in the key ring", error.Message);
+        Assert.Equal("root key \"kek-20990101-00000000\" is not in the key ring", error.Message);
     }
 
     [Fact]
@@ -146,7 +146,7 @@ public sealed class KeystoreRootKeyProviderTests : IDisposable
         using var provider = KeystoreRootKeyProvider.CreateDevelopment(_time);
         var wrapped = await provider.Primary.Key.WrapAsync(new byte[32], Context, default);
         Assert.Equal(32, await provider.GetForDecrypt(provider.Primary.Key.Id).UnwrapAsync(wrapped, Context, new byte[32], default));
-        Assert.Matches("^rootKey-20250314-[0-9a-f]{8}$", provider.Primary.Key.Id);
+        Assert.Matches("^kek-20250314-[0-9a-f]{8}$", provider.Primary.Key.Id);
     }
 
     [Fact]

@@ -8,7 +8,7 @@ namespace KmsPlugin.Core.Tests.Keystore;
 public sealed class KeystoreRootKeyTests : IDisposable
 {
     private static readonly byte[] Context = "\x01kek-20250314-0badcafe"u8.ToArray();
-    private readonly KeystoreRootKey _key = new("rootKey-20250314-0badcafe", RandomNumberGenerator.GetBytes(32));
+    private readonly KeystoreRootKey _key = new("kek-20250314-0badcafe", RandomNumberGenerator.GetBytes(32));
     private readonly byte[] _dataKey = RandomNumberGenerator.GetBytes(32);
 
     public void Dispose() => _key.Dispose();
@@ -49,7 +49,7 @@ public sealed class KeystoreRootKeyTests : IDisposable
     [Fact]
     public async Task Another_key_cannot_unwrap()
     {
-        using var other = new KeystoreRootKey("rootKey-other", RandomNumberGenerator.GetBytes(32));
+        using var other = new KeystoreRootKey("kek-other", RandomNumberGenerator.GetBytes(32));
         var wrapped = await _key.WrapAsync(_dataKey, Context, default);
         await Assert.ThrowsAsync<KmsException>(async () => await other.UnwrapAsync(wrapped, Context, new byte[32], default));
     }
@@ -133,7 +133,7 @@ public sealed class KeystoreRootKeyTests : IDisposable
     [Fact]
     public void Material_must_be_32_bytes()
     {
-        Assert.Throws<ArgumentException>(() => new KeystoreRootKey("rootKey-x", new byte[16]));
+        Assert.Throws<ArgumentException>(() => new KeystoreRootKey("kek-x", new byte[16]));
     }
 
     [Fact]

@@ -118,9 +118,9 @@ public sealed class KeystoreRotationTests : IDisposable
     [Fact]
     public void Unknown_ids_are_refused_by_every_verb()
     {
-        Assert.Equal(KmsErrorKind.KeyUnavailable, Assert.Throws<KmsException>(() => _keystore.Promote("rootKey-nope")).Kind);
-        Assert.Equal("root key \"rootKey-nope\" is not in the key ring", Assert.Throws<KmsException>(() => _keystore.Retire("rootKey-nope")).Message);
-        Assert.Throws<KmsException>(() => _keystore.Enable("rootKey-nope"));
+        Assert.Equal(KmsErrorKind.KeyUnavailable, Assert.Throws<KmsException>(() => _keystore.Promote("kek-nope")).Kind);
+        Assert.Equal("root key \"kek-nope\" is not in the key ring", Assert.Throws<KmsException>(() => _keystore.Retire("kek-nope")).Message);
+        Assert.Throws<KmsException>(() => _keystore.Enable("kek-nope"));
     }
 
     [Fact]
@@ -134,7 +134,7 @@ public sealed class KeystoreRotationTests : IDisposable
         var ids = StatesOnDisk().Select(k => k.Id).ToList();
         Assert.Equal(51, ids.Count);
         Assert.Equal(ids.Count, ids.Distinct().Count());
-        Assert.All(ids, id => Assert.Matches("^rootKey-20250314-[0-9a-f]{8}$", id));
+        Assert.All(ids, id => Assert.Matches("^kek-20250314-[0-9a-f]{8}$", id));
     }
 
     [Fact]

@@ -159,9 +159,9 @@ public sealed class KubeValueMutationProperties
         var wrappedDek = encryptor.EncryptAsync(dek, default).AsTask().GetAwaiter().GetResult().Ciphertext;
         var wrappedSeed = encryptor.EncryptAsync(seed, default).AsTask().GetAwaiter().GetResult().Ciphertext;
         samples.Add(new KubeValueSample(KmsV1Envelope.Seal("kms-plugin", wrappedDek, dek, secret, etcdKey), dek, etcdKey, secret));
-        var annotations = new Dictionary<string, byte[]> { ["root-key.kms-plugin.example.io"] = "rootKey-1"u8.ToArray() };
+        var annotations = new Dictionary<string, byte[]> { ["root-key.kms-plugin.example.io"] = "kek-1"u8.ToArray() };
         samples.Add(new KubeValueSample(
-            KmsV2Envelope.Seal("kms-plugin", EncryptedDekSourceType.HkdfSha256XNonceAesGcmSeed, seed, "rootKey-1@1", wrappedSeed, annotations, secret, etcdKey),
+            KmsV2Envelope.Seal("kms-plugin", EncryptedDekSourceType.HkdfSha256XNonceAesGcmSeed, seed, "kek-1@1", wrappedSeed, annotations, secret, etcdKey),
             seed, etcdKey, secret));
         return samples;
     }

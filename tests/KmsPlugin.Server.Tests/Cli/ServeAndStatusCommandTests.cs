@@ -18,7 +18,7 @@ public sealed class ServeAndStatusCommandTests : IDisposable
 
         Assert.True(status.ExitCode == 0, status.ToString());
         Assert.Contains("version=v1beta1 runtime=kms-plugin", status.Output);
-        Assert.Matches("v2 Status: version=v2 healthz=ok key_id=rootKey-[0-9]{8}-[0-9a-f]{8}@1", status.Output);
+        Assert.Matches("v2 Status: version=v2 healthz=ok key_id=kek-[0-9]{8}-[0-9a-f]{8}@1", status.Output);
         Assert.Contains("v2 Encrypt/Decrypt of a 32-byte key: ok", status.Output);
         Assert.EndsWith("healthy\n", status.Output);
         Assert.Contains("DEVELOPMENT MODE", plugin.Log);

@@ -26,7 +26,7 @@ public sealed class KeyManagementServiceV2Tests : IAsyncLifetime
         Assert.Equal("v2", status.Version);
         Assert.Equal("ok", status.Healthz);
         Assert.Equal(_provider.Primary.KeyId, status.KeyId);
-        Assert.Matches("^rootKey-[0-9]{8}-[0-9a-f]{8}@1$", status.KeyId);
+        Assert.Matches("^kek-[0-9]{8}-[0-9a-f]{8}@1$", status.KeyId);
     }
 
     [Fact]
@@ -60,7 +60,7 @@ public sealed class KeyManagementServiceV2Tests : IAsyncLifetime
     public async Task Decrypt_refuses_a_key_id_that_does_not_match_the_ciphertext()
     {
         var encrypted = await Encrypt(new byte[32]);
-        foreach (var keyId in new[] { "rootKey-20200101-00000000@1", "no-such-key", encrypted.KeyId + "x", "", "@1" })
+        foreach (var keyId in new[] { "kek-20200101-00000000@1", "no-such-key", encrypted.KeyId + "x", "", "@1" })
         {
             var ex = await Assert.ThrowsAsync<RpcException>(async () => await Decrypt(encrypted.Ciphertext, keyId));
             Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
@@ -162,7 +162,7 @@ public sealed class KeyManagementServiceV2Tests : IAsyncLifetime
     {
         var uid = Guid.NewGuid().ToString();
         await Assert.ThrowsAsync<RpcException>(async () =>
-            await _plugin.V2.DecryptAsync(new DecryptRequest { Ciphertext = ByteString.CopyFrom(new byte[5]), KeyId = "rootKey-a@1", Uid = uid }));
+            await _plugin.V2.DecryptAsync(new DecryptRequest { Ciphertext = ByteString.CopyFrom(new byte[5]), KeyId = "kek-a@1", Uid = uid }));
 
         var rejected = Assert.Single(_logs.Entries, e => e.Message.Contains("rejected") && e.Scopes.Any(s => s.Contains(uid)));
         Assert.Contains(rejected.Scopes, s => s == $"/v2.KeyManagementService/Decrypt uid={uid}");

@@ -36,7 +36,7 @@ public sealed class SecretLeakScannerTests
     public void Unrelated_text_passes()
     {
         var scanner = Scanner();
-        scanner.AddText("log", $"v2 Encrypt ok uid {Guid.NewGuid()} key_id rootKey-20261128-81fa2418@2 " + Convert.ToHexString(Key.AsSpan(0, 7)));
+        scanner.AddText("log", $"v2 Encrypt ok uid {Guid.NewGuid()} key_id kek-20261128-81fa2418@2 " + Convert.ToHexString(Key.AsSpan(0, 7)));
         scanner.AssertNoLeaks();
     }
 

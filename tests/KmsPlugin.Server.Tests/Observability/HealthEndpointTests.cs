@@ -93,7 +93,7 @@ public sealed class HealthEndpointTests : IAsyncLifetime
         Assert.Contains("kms_plugin_root_key_healthy{provider=\"software\"} 1", metrics);
         Assert.Contains("kms_plugin_build_info{version=", metrics);
         Assert.DoesNotContain(_provider.Primary.Key.Id, metrics);
-        Assert.DoesNotContain("rootKey-", metrics);
+        Assert.DoesNotContain("kek-", metrics);
     }
 
     [Fact]

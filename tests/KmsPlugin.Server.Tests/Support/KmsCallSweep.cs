@@ -38,7 +38,7 @@ internal static class KmsCallSweep
         var v2Item = acknowledged.First(a => a.KeyId is not null);
         var tampered = v1Cipher.ToArray();
         tampered[^1] ^= 1;
-        var foreignKeyId = $"rootKey-20200101-00000000@{long.MaxValue}";
+        var foreignKeyId = $"kek-20200101-00000000@{long.MaxValue}";
         var rejected = new List<Func<Task>>
         {
             () => plugin.V1.DecryptAsync(new V1.DecryptRequest { Version = "v1beta1", Cipher = ByteString.CopyFrom(tampered) }).ResponseAsync,
