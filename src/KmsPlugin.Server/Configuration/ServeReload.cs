@@ -1,7 +1,4 @@
 using KmsPlugin.Core.RootKeys;
-using KmsPlugin.RootKeys.Keystore;
-using KmsPlugin.RootKeys.Pkcs11;
-using KmsPlugin.Server.Cli;
 using KmsPlugin.Server.Hosting;
 
 namespace KmsPlugin.Server.Configuration;
@@ -44,10 +41,7 @@ internal sealed partial class ServeReload
             files.Add(_configPath);
         }
 
-        if (!_started.Dev && _running.KeystorePath is { } keystore && _provider is KeystoreRootKeyProvider)
-        {
-            files.Add(keystore);
-        }
+        files.AddRange(_started.RootKeys.WatchedFiles(_running, _provider));
 
         return files;
     }
@@ -57,27 +51,18 @@ internal sealed partial class ServeReload
         var problems = new List<string>();
         var file = _configPath is null ? null : ConfigFile.Load(_configPath, problems);
         var next = ServeConfiguration.Resolve(_sources(file), problems);
-        if (_provider is KeystoreRootKeyProvider && !_started.Dev && next.KeystorePath is null)
-        {
-            problems.Add($"no keystore: {ServeSettings.Keystore.Key} (or {ServeSettings.Keystore.Flag}) is required by the software provider");
-        }
-
+        _started.RootKeys.CheckReload(next, problems);
         if (problems.Count > 0)
         {
             throw new ReloadRejectedException(problems);
         }
 
-        var outcome = _provider switch
-        {
-            KeystoreRootKeyProvider software when !_started.Dev => KeystoreReload.Reload(next.KeystorePath!, next.PassphraseFile, software),
-            Pkcs11RootKeyProvider pkcs11 => pkcs11.Reload(next.Pkcs11.KeyLabel, next.Pkcs11.DecryptKeyLabels),
-            _ => "development key unchanged",
-        };
+        var outcome = _started.RootKeys.Reload(next, _provider);
 
-        if (_levels.Level != next.LogLevel)
+        if (_levels.Level != next.Host.LogLevel)
         {
-            LogLevelChanged(logger, _levels.Level, next.LogLevel, next.Values[ServeSettings.LogLevel.Key].Origin);
-            _levels.Level = next.LogLevel;
+            LogLevelChanged(logger, _levels.Level, next.Host.LogLevel, next.Values[ServeSettings.LogLevel.Key].Origin);
+            _levels.Level = next.Host.LogLevel;
         }
 
         foreach (var (setting, running, wanted) in next.RestartOnlyChanges(_started))
@@ -86,7 +71,7 @@ internal sealed partial class ServeReload
         }
 
         _running = next;
-        return $"{outcome}; log level {next.LogLevel}";
+        return $"{outcome}; log level {next.Host.LogLevel}";
     }
 
     [LoggerMessage(EventId = 35, Level = LogLevel.Warning, Message = "log level changed from {Old} to {New} ({Origin})")]

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using KmsPlugin.Core.RootKeys;
 using KmsPlugin.Server.Cli;
 using KmsPlugin.Server.Hosting;
+using KmsPlugin.Server.RootKeys;
 using KmsPlugin.Server.Tests.Support;
 
 namespace KmsPlugin.Server.Tests.Cli;
@@ -74,7 +75,7 @@ public sealed class StartupFailureTests : IDisposable
         var options = new PluginHostOptions { SocketPath = socket, HealthEndpoint = (IPEndPoint)taken.LocalEndpoint, LogLevel = LogLevel.None };
         using var error = new StringWriter();
 
-        var exitCode = await ServeRun.RunAsync(options, rootKeys, dev: true, error, CancellationToken.None);
+        var exitCode = await ServeRun.RunAsync(options, rootKeys, RootKeyModules.Select("software", dev: true), error, CancellationToken.None);
 
         Assert.Equal(2, exitCode);
         Assert.StartsWith("kms-plugin serve: health address", error.ToString());
@@ -93,7 +94,7 @@ public sealed class StartupFailureTests : IDisposable
         var options = new PluginHostOptions { SocketPath = socket, Reload = broken, LogLevel = LogLevel.None };
         using var error = new StringWriter();
 
-        var exitCode = await ServeRun.RunAsync(options, rootKeys, dev: true, error, CancellationToken.None);
+        var exitCode = await ServeRun.RunAsync(options, rootKeys, RootKeyModules.Select("software", dev: true), error, CancellationToken.None);
 
         Assert.Equal(1, exitCode);
         Assert.Single(error.ToString().TrimEnd().Split('\n'));

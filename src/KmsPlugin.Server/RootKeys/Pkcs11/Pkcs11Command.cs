@@ -4,7 +4,9 @@ using System.Text.Json.Nodes;
 using KmsPlugin.Core.Errors;
 using KmsPlugin.RootKeys.Pkcs11;
 
-namespace KmsPlugin.Server.Cli;
+using KmsPlugin.Server.Cli;
+
+namespace KmsPlugin.Server.RootKeys.Pkcs11;
 
 /// <summary>
 /// Root keys on a PKCS#11 token: `keygen`, `promote`, `list`. None deletes a key. The PIN comes
@@ -208,7 +210,7 @@ internal static class Pkcs11Command
             problems.Add($"give --token (or {Pkcs11EnvironmentVariables.Token})");
         }
 
-        var pin = SecretSource.Pkcs11Pin.Read(parse.GetValue(common.PinFile), "--pin-file", problems);
+        var pin = Pkcs11Settings.Pin.Read(parse.GetValue(common.PinFile), "--pin-file", problems);
         try
         {
             if (problems.Count > 0)

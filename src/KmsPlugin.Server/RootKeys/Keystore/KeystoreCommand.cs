@@ -6,7 +6,9 @@ using KmsPlugin.Core.Errors;
 using KmsPlugin.Core.RootKeys;
 using KmsPlugin.RootKeys.Keystore;
 
-namespace KmsPlugin.Server.Cli;
+using KmsPlugin.Server.Cli;
+
+namespace KmsPlugin.Server.RootKeys.Keystore;
 
 /// <summary>
 /// Keystore verbs. None deletes a key: `retire` disables one (reversible with `enable`), so a
@@ -115,7 +117,7 @@ internal static class KeystoreCommand
                 }
             }
 
-            var passphrase = SecretSource.KeystorePassphrase.Read(parse.GetValue(passphraseFile), "--passphrase-file", problems);
+            var passphrase = KeystoreSettings.Passphrase.Read(parse.GetValue(passphraseFile), "--passphrase-file", problems);
             if (problems.Count > 0)
             {
                 foreach (var problem in problems)

@@ -6,7 +6,9 @@ using KmsPlugin.Core.Errors;
 using KmsPlugin.Core.RootKeys;
 using KmsPlugin.RootKeys.Keystore;
 
-namespace KmsPlugin.Server.Cli;
+using KmsPlugin.Server.Cli;
+
+namespace KmsPlugin.Server.RootKeys.Keystore;
 
 /// <summary>
 /// `keystore export` (an escrow copy under its own passphrase) and `keystore verify` (does a copy
@@ -31,7 +33,7 @@ internal static class KeystoreCopyCommands
             var problems = new List<string>();
             var source = Required(parse.GetValue(keystore), $"give --keystore (or {EnvironmentVariables.Keystore})", problems);
             var copy = Required(parse.GetValue(to), "give --to, the path of the copy", problems);
-            var passphrase = SecretSource.KeystorePassphrase.Read(parse.GetValue(passphraseFile), "--passphrase-file", problems);
+            var passphrase = KeystoreSettings.Passphrase.Read(parse.GetValue(passphraseFile), "--passphrase-file", problems);
             var copyPassphrase = ReadCopyPassphrase(parse.GetValue(toPassphraseFile), problems);
             try
             {
@@ -63,7 +65,7 @@ internal static class KeystoreCopyCommands
         {
             var problems = new List<string>();
             var path = Required(parse.GetValue(keystore), $"give --keystore (or {EnvironmentVariables.Keystore})", problems);
-            var passphrase = SecretSource.KeystorePassphrase.Read(parse.GetValue(passphraseFile), "--passphrase-file", problems);
+            var passphrase = KeystoreSettings.Passphrase.Read(parse.GetValue(passphraseFile), "--passphrase-file", problems);
             try
             {
                 return Run(parse, "verify", problems, () => Describe(Path.GetFullPath(path!), passphrase!), json);
