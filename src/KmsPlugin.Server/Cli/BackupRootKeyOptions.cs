@@ -19,27 +19,17 @@ internal sealed class BackupRootKeyOptions
     /// <summary>Every root-key setting but <c>--dev</c>: an ephemeral key has no backup.</summary>
     private static readonly ServeSetting[] Settings = [.. RootKeyModules.Settings.Where(s => s != RootKeyModules.Dev)];
 
-    private readonly Dictionary<ServeSetting, Option> _options = Settings.ToDictionary(s => s, s => s.CreateOption());
+    private readonly VerbSettings _settings = new(Settings);
 
-    public void AddTo(Command command)
-    {
-        foreach (var option in _options.Values)
-        {
-            command.Options.Add(option);
-        }
-    }
+    public void AddTo(Command command) => _settings.AddTo(command);
 
-    /// <summary>True when any root-key flag is on the command line: the offline (backup) mode.</summary>
-    public bool Given(ParseResult parse) => _options.Values.Any(option => parse.GetResult(option) is { Implicit: false });
+    /// <summary>True when any root-key flag, or <c>--config</c>, is on the command line: the offline (backup) mode.</summary>
+    public bool Given(ParseResult parse) => _settings.Given(parse);
 
     /// <summary>Checks the settings as `serve` does, adding every problem; null when unusable.</summary>
     public (IRootKeySource? Source, IRootKeyModule Module) Resolve(ParseResult parse, List<string> problems)
     {
-        var sources = new SettingSources(
-            setting => _options.TryGetValue(setting, out var option) ? ServeCommand.FlagValue(parse, setting, option) : null,
-            file: null,
-            name => Settings.Any(s => s.EnvironmentVariable == name) ? EnvironmentVariables.Get(name) : null);
-        var settings = ServeConfiguration.Resolve(sources, problems);
+        var settings = ServeConfiguration.Resolve(_settings.Resolve(parse, problems), problems);
         if (!settings.RootKeys.Configured(settings))
         {
             problems.Add($"the backup's root keys: give {RootKeyModules.NoBackupSelected}");

@@ -63,8 +63,8 @@ internal static class ServeCommand
         }
 
         var levels = new LogLevelSwitch(settings.Host.LogLevel);
-        var reload = new ServeReload(file?.Path, Sources, settings, levels, rootKeys);
-        var hostOptions = settings.Host with { Reload = reload.ToRootKeyReload(), LogLevelSwitch = levels, FaultsFile = faults };
+        var reload = new ServeSettingsReload(file?.Path, Sources, settings, levels, rootKeys);
+        var hostOptions = settings.Host with { Reload = reload.ToReloadRequest(), LogLevelSwitch = levels, FaultsFile = faults };
         return await ServeRun.RunAsync(hostOptions, rootKeys, settings.RootKeys, error, cancellationToken);
     }
 

@@ -90,7 +90,7 @@ public sealed class StartupFailureTests : IDisposable
         var socket = _dir.File("kms.sock");
 
         // A reload that fails in an unforeseen way stops the host: that is a failure, never exit 0.
-        var broken = new RootKeyReload(() => throw new InvalidOperationException("broken reload"), (_, _) => Task.FromResult("never"));
+        var broken = new ReloadRequest(() => throw new InvalidOperationException("broken reload"), (_, _) => Task.FromResult("never"));
         var options = new PluginHostOptions { SocketPath = socket, Reload = broken, LogLevel = LogLevel.None };
         using var error = new StringWriter();
 

@@ -1,7 +1,9 @@
 using KmsPlugin.Core.RootKeys;
 using KmsPlugin.Server.Hosting;
 
-namespace KmsPlugin.Server.Configuration;
+using KmsPlugin.Server.Configuration;
+
+namespace KmsPlugin.Server.Hosting;
 
 /// <summary>
 /// What `serve` does on SIGHUP or when its config file or keystore changes: read the config file
@@ -10,7 +12,7 @@ namespace KmsPlugin.Server.Configuration;
 /// token's promotion record) and apply the log level. Settings that only a restart can apply are
 /// logged as such and keep their running value. Anything failing leaves everything as it was.
 /// </summary>
-internal sealed partial class ServeReload
+internal sealed partial class ServeSettingsReload
 {
     private readonly string? _configPath;
     private readonly Func<ConfigFile?, SettingSources> _sources;
@@ -19,7 +21,7 @@ internal sealed partial class ServeReload
     private readonly IRootKeyProvider _provider;
     private ServeConfiguration _running;
 
-    public ServeReload(string? configPath, Func<ConfigFile?, SettingSources> sources, ServeConfiguration started, LogLevelSwitch levels, IRootKeyProvider provider)
+    public ServeSettingsReload(string? configPath, Func<ConfigFile?, SettingSources> sources, ServeConfiguration started, LogLevelSwitch levels, IRootKeyProvider provider)
     {
         _configPath = configPath;
         _sources = sources;
@@ -30,8 +32,8 @@ internal sealed partial class ServeReload
     }
 
     /// <summary>Null when nothing could change at run time (a development key without a config file).</summary>
-    public RootKeyReload? ToRootKeyReload() =>
-        _configPath is null && _started.Dev ? null : new RootKeyReload(WatchedFiles, (logger, token) => Task.Run(() => Reload(logger), token));
+    public ReloadRequest? ToReloadRequest() =>
+        _configPath is null && _started.Dev ? null : new ReloadRequest(WatchedFiles, (logger, token) => Task.Run(() => Reload(logger), token));
 
     private IReadOnlyList<string> WatchedFiles()
     {
