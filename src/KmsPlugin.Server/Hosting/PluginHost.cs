@@ -1,13 +1,11 @@
 using System.Runtime.InteropServices;
 using KmsPlugin.Core.Envelope;
 using KmsPlugin.Core.RootKeys;
-using KmsPlugin.Server.AuthorityNormalizer;
 using KmsPlugin.Server.Grpc;
 using KmsPlugin.Server.Observability;
 using KmsPlugin.Server.RootKeys.Faults;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace KmsPlugin.Server.Hosting;
 

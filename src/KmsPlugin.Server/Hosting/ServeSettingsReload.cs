@@ -1,6 +1,4 @@
 using KmsPlugin.Core.RootKeys;
-using KmsPlugin.Server.Hosting;
-
 using KmsPlugin.Server.Configuration;
 
 namespace KmsPlugin.Server.Hosting;

@@ -1,8 +1,7 @@
 using KmsPlugin.Core.Errors;
 using KmsPlugin.Core.RootKeys;
-using Prometheus;
-
 using KmsPlugin.Server.RootKeys;
+using Prometheus;
 
 namespace KmsPlugin.Server.Observability;
 

@@ -10,7 +10,7 @@ namespace KmsPlugin.Server.RootKeys.Pkcs11;
 
 /// <summary>
 /// Root keys on a PKCS#11 token: `keygen`, `promote`, `list`. None deletes a key. The PIN comes
-/// from --pkcs11-pin-file or the environment, never from argv.
+/// from --pkcs11-pin-file (or --pin-file) or the environment, never from argv.
 /// </summary>
 internal static class Pkcs11Command
 {
@@ -172,7 +172,8 @@ internal static class Pkcs11Command
         Required = true,
     };
 
-    private static string ModuleMissing => $"give {Pkcs11Settings.Module.Flag} (or {Pkcs11EnvironmentVariables.Module})";
+    // The verbs' messages still name their flags as before the settings table served them (--module, …).
+    private static string ModuleMissing => $"give --module (or {Pkcs11EnvironmentVariables.Module})";
 
     private static (Command Command, CommonPkcs11Options Options) Verb(string name, string description)
     {
@@ -196,10 +197,10 @@ internal static class Pkcs11Command
 
         if (requireToken && token is null)
         {
-            problems.Add($"give {Pkcs11Settings.Token.Flag} (or {Pkcs11EnvironmentVariables.Token})");
+            problems.Add($"give --token (or {Pkcs11EnvironmentVariables.Token})");
         }
 
-        var pin = Pkcs11Settings.Pin.Read(settings.PinFile, Pkcs11Settings.PinFileSetting.Flag, problems);
+        var pin = Pkcs11Settings.Pin.Read(settings.PinFile, "--pin-file", problems);
         try
         {
             if (problems.Count > 0)

@@ -22,7 +22,7 @@ internal sealed partial class Pkcs11Module : IRootKeyModule
     public IReadOnlyList<string> RefusedFlags { get; } = ["--pin", "--pkcs11-pin", "--so-pin"];
 
     public string? SecretHint =>
-        $"the PKCS#11 PIN with --pkcs11-pin-file, {Pkcs11EnvironmentVariables.PinFile} or {Pkcs11EnvironmentVariables.Pin}";
+        $"the PKCS#11 PIN with --pkcs11-pin-file (serve), --pin-file (pkcs11 verbs), {Pkcs11EnvironmentVariables.PinFile} or {Pkcs11EnvironmentVariables.Pin}";
 
     public IReadOnlyDictionary<string, ServeSetting> SecretConfigKeys { get; } = new Dictionary<string, ServeSetting>(StringComparer.OrdinalIgnoreCase)
     {
