@@ -1,4 +1,5 @@
 using KmsPlugin.Server.Cli;
+using KmsPlugin.Server.RootKeys;
 
 namespace KmsPlugin.Server.Configuration;
 
@@ -9,12 +10,7 @@ namespace KmsPlugin.Server.Configuration;
 /// </summary>
 internal sealed class ConfigFile
 {
-    private static readonly Dictionary<string, ServeSetting> SecretKeys = new(StringComparer.OrdinalIgnoreCase)
-    {
-        ["passphrase"] = ServeSettings.PassphraseFile,
-        ["password"] = ServeSettings.PassphraseFile,
-        ["pin"] = ServeSettings.Pkcs11PinFile,
-    };
+    private static readonly IReadOnlyDictionary<string, ServeSetting> SecretKeys = RootKeyModules.SecretConfigKeys;
 
     private readonly Dictionary<string, ConfigValue> _values = new(StringComparer.Ordinal);
     private readonly List<string> _problems = [];

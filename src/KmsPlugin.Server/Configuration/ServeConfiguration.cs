@@ -1,7 +1,8 @@
-using System.Net;
 using KmsPlugin.Core.Envelope;
 
 using KmsPlugin.Server.Cli;
+using KmsPlugin.Server.Hosting;
+using KmsPlugin.Server.RootKeys;
 
 namespace KmsPlugin.Server.Configuration;
 
@@ -11,35 +12,21 @@ namespace KmsPlugin.Server.Configuration;
 /// </summary>
 internal sealed record ServeConfiguration
 {
-    public const string SoftwareProvider = "software";
-    public const string Pkcs11Provider = "pkcs11";
-
     /// <summary>Every setting as resolved, by config key, with its origin (for reload comparisons and messages).</summary>
     public required IReadOnlyDictionary<string, ConfigValue> Values { get; init; }
 
-    public required string SocketPath { get; init; }
-
-    public UnixFileMode SocketMode { get; init; }
-
-    public LogLevel LogLevel { get; init; }
-
-    public TimeSpan ShutdownGrace { get; init; }
-
-    public IPEndPoint? HealthEndpoint { get; init; }
-
-    public TimeSpan ExpiryWarning { get; init; }
-
-    public required EnvelopeOptions Envelope { get; init; }
+    /// <summary>The host's options as the settings give them; the caller adds what is not a setting (reload, fault file).</summary>
+    public required PluginHostOptions Host { get; init; }
 
     public required string Provider { get; init; }
 
     public bool Dev { get; init; }
 
-    public string? KeystorePath { get; init; }
+    /// <summary>The root-key module that <see cref="Provider"/> and <see cref="Dev"/> select.</summary>
+    public required IRootKeyModule RootKeys { get; init; }
 
-    public string? PassphraseFile { get; init; }
-
-    public required Pkcs11Settings Pkcs11 { get; init; }
+    /// <summary>Each module's own settings as it read them (<see cref="IRootKeyModule.ReadSettings"/>).</summary>
+    public required IReadOnlyDictionary<IRootKeyModule, object> RootKeySettingsByModule { get; init; }
 
     /// <summary>Merges and checks every setting, adding each problem to <paramref name="problems"/>.</summary>
     public static ServeConfiguration Resolve(SettingSources sources, List<string> problems)
@@ -60,42 +47,37 @@ internal sealed record ServeConfiguration
         };
         problems.AddRange(envelope.Validate());
 
-        var provider = parse.OneOf(Value(ServeSettings.Provider), SoftwareProvider, Pkcs11Provider);
-        var dev = parse.Switch(Value(ServeSettings.Dev));
-        if (dev && provider == Pkcs11Provider)
+        var provider = parse.OneOf(Value(RootKeyModules.Provider), [.. RootKeyModules.ProviderNames]);
+        var dev = parse.Switch(Value(RootKeyModules.Dev));
+        if (dev && provider != RootKeyModules.Provider.Default)
         {
-            problems.Add($"{ServeSettings.Dev.Flag} uses an in-memory software key; it cannot be combined with {ServeSettings.Provider.Flag} pkcs11");
+            problems.Add($"{RootKeyModules.Dev.Flag} uses an in-memory software key; it cannot be combined with {RootKeyModules.Provider.Flag} {provider}");
         }
 
-        var pkcs11 = new Pkcs11Settings
-        {
-            ModulePath = Value(ServeSettings.Pkcs11Module).Text,
-            TokenLabel = Value(ServeSettings.Pkcs11Token).Text,
-            TokenSerial = Value(ServeSettings.Pkcs11TokenSerial).Text,
-            PinFile = Value(ServeSettings.Pkcs11PinFile).Text,
-            KeyLabel = Value(ServeSettings.Pkcs11Key).Text,
-            DecryptKeyLabels = Value(ServeSettings.Pkcs11DecryptKeys).Items,
-            MaxSessions = (int)parse.WholeNumber(Value(ServeSettings.Pkcs11MaxSessions), 1024),
-            CallTimeout = parse.Duration(Value(ServeSettings.Pkcs11CallTimeout)),
-        };
+        var rootKeySettings = RootKeyModules.All.ToDictionary(m => m, m => m.ReadSettings(Value, parse));
 
         return new ServeConfiguration
         {
             Values = values,
-            SocketPath = parse.FullPath(Value(ServeSettings.Socket)) ?? CommonOptions.DefaultSocket,
-            SocketMode = parse.Mode(Value(ServeSettings.SocketMode)),
-            LogLevel = parse.Enum<LogLevel>(Value(ServeSettings.LogLevel)),
-            ShutdownGrace = parse.Duration(Value(ServeSettings.ShutdownGrace)),
-            HealthEndpoint = parse.Endpoint(Value(ServeSettings.HealthAddress)),
-            ExpiryWarning = parse.Duration(Value(ServeSettings.ExpiryWarning)),
-            Envelope = envelope,
+            Host = new PluginHostOptions
+            {
+                SocketPath = parse.FullPath(Value(ServeSettings.Socket)) ?? CommonOptions.DefaultSocket,
+                SocketMode = parse.Mode(Value(ServeSettings.SocketMode)),
+                LogLevel = parse.Enum<LogLevel>(Value(ServeSettings.LogLevel)),
+                ShutdownGrace = parse.Duration(Value(ServeSettings.ShutdownGrace)),
+                HealthEndpoint = parse.Endpoint(Value(ServeSettings.HealthAddress)),
+                ExpiryWarning = parse.Duration(Value(ServeSettings.ExpiryWarning)),
+                Envelope = envelope,
+            },
             Provider = provider,
             Dev = dev,
-            KeystorePath = parse.FullPath(Value(ServeSettings.Keystore)),
-            PassphraseFile = Value(ServeSettings.PassphraseFile).Text,
-            Pkcs11 = pkcs11,
+            RootKeys = RootKeyModules.Select(provider, dev),
+            RootKeySettingsByModule = rootKeySettings,
         };
     }
+
+    /// <summary>The settings <paramref name="module"/> read.</summary>
+    public T RootKeySettings<T>(IRootKeyModule module) => (T)RootKeySettingsByModule[module];
 
     /// <summary>The settings that differ from <paramref name="running"/> and only a restart applies.</summary>
     public IEnumerable<(ServeSetting Setting, ConfigValue Running, ConfigValue Wanted)> RestartOnlyChanges(ServeConfiguration running) =>

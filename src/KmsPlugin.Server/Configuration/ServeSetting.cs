@@ -17,15 +17,27 @@ internal sealed record ServeSetting(
     string Description,
     bool RuntimeChangeable = false)
 {
-    public Option CreateOption()
+    /// <param name="deprecatedFlag">An older name the option still answers to; <c>--help</c> says so.</param>
+    public Option CreateOption(string? deprecatedFlag = null)
     {
         var sources = EnvironmentVariable is null ? $"config {Key}" : $"env {EnvironmentVariable}; config {Key}";
         var description = Default is null ? $"{Description} [{sources}]" : $"{Description} [{sources}; default {Default}]";
-        return Kind switch
+        if (deprecatedFlag is not null)
+        {
+            description += $" ({deprecatedFlag} is deprecated: use {Flag})";
+        }
+
+        Option option = Kind switch
         {
             SettingKind.Switch => new Option<bool>(Flag) { Description = description },
             SettingKind.TextList => new Option<string[]>(Flag) { Description = description, AllowMultipleArgumentsPerToken = false },
             _ => new Option<string?>(Flag) { Description = description },
         };
+        if (deprecatedFlag is not null)
+        {
+            option.Aliases.Add(deprecatedFlag);
+        }
+
+        return option;
     }
 }

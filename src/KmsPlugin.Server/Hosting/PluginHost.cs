@@ -1,13 +1,11 @@
 using System.Runtime.InteropServices;
 using KmsPlugin.Core.Envelope;
 using KmsPlugin.Core.RootKeys;
-using KmsPlugin.Server.AuthorityNormalizer;
 using KmsPlugin.Server.Grpc;
 using KmsPlugin.Server.Observability;
 using KmsPlugin.Server.RootKeys.Faults;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace KmsPlugin.Server.Hosting;
 
@@ -86,64 +84,10 @@ internal sealed partial class PluginHost : IAsyncDisposable
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         PluginHostLogging.Configure(builder.Logging, options, configureLogging);
-
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownGrace);
-        builder.WebHost.ConfigureKestrel(kestrel =>
-        {
-            kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxConcurrentConnections = options.MaxConnections;
-            kestrel.Limits.Http2.MaxStreamsPerConnection = options.MaxStreamsPerConnection;
-            kestrel.Limits.RequestHeadersTimeout = options.RequestHeadersTimeout;
-            kestrel.Limits.KeepAliveTimeout = options.IdleConnectionTimeout;
-
-            kestrel.Limits.MaxRequestHeadersTotalSize = MaxRequestHeadersTotalSize;
-            kestrel.Limits.Http2.MaxRequestHeaderFieldSize = 8 * 1024;
-            kestrel.ListenUnixSocket(stagingPath, listen =>
-            {
-                listen.Protocols = HttpProtocols.Http2;
-                if (options.NormalizeAuthority)
-                {
-                    listen.UseAuthorityNormalizer();
-                }
-            });
-            if (options.HealthEndpoint is { } health)
-            {
-                kestrel.Listen(health, listen => listen.Protocols = HttpProtocols.Http1);
-            }
-        });
-
-        if (options.FaultsFile is { } faultsFile)
-        {
-            var faulty = new FaultInjectingRootKeyProvider(provider);
-            provider = faulty;
-            builder.Services.AddSingleton(faulty);
-            builder.Services.AddSingleton(services => new RootKeyFaultsFile(faultsFile, faulty, services.GetRequiredService<ILogger<RootKeyFaultsFile>>()));
-            builder.Services.AddHostedService(services => services.GetRequiredService<RootKeyFaultsFile>());
-        }
-
-        var clock = time ?? TimeProvider.System;
-        var encryptor = new EnvelopeEncryptor(provider, options.Envelope, clock);
-        builder.Services.AddSingleton(provider);
-        builder.Services.AddSingleton(encryptor);
-        builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton(clock);
-        builder.Services.AddSingleton<RootKeyHealthProbe>();
-        builder.Services.AddSingleton<PluginMetrics>();
-        if (options.Reload is { } reload)
-        {
-            builder.Services.AddSingleton(reload);
-            builder.Services.AddSingleton<RootKeyReloader>();
-            builder.Services.AddHostedService(services => services.GetRequiredService<RootKeyReloader>());
-        }
-        builder.Services.AddHostedService(services => services.GetRequiredService<RootKeyHealthProbe>());
-        builder.Services.AddGrpc(grpc =>
-        {
-            grpc.EnableDetailedErrors = false;
-            grpc.MaxReceiveMessageSize = options.MaxRequestBytes;
-            grpc.Interceptors.Add<RequestLogScopeInterceptor>();
-            grpc.Interceptors.Add<MetricsInterceptor>();
-            grpc.Interceptors.Add<KmsErrorInterceptor>();
-        });
+        builder.WebHost.ConfigureKestrel(kestrel => PluginKestrel.Configure(kestrel, options, stagingPath));
+        provider = AddFaultInjection(builder.Services, options, provider);
+        var encryptor = AddServices(builder.Services, options, provider, time ?? TimeProvider.System);
 
         var app = builder.Build();
         HealthEndpoints.Map(app, app.Services.GetRequiredService<PluginMetrics>());
@@ -152,35 +96,85 @@ internal sealed partial class PluginHost : IAsyncDisposable
         app.MapGrpcService<RootKeyService>();
 
         var host = new PluginHost(app, options, encryptor);
+        await host.PublishAsync(stagingPath, cancellationToken).ConfigureAwait(false);
+        LogListening(app.Logger, options.SocketPath, provider.Name, PrimaryKeyIdForLog(provider), ProductInfo.Version);
+        return host;
+    }
+
+    /// <summary>Fault drills only: wraps the provider and re-reads the faults file; the provider unchanged otherwise.</summary>
+    private static IRootKeyProvider AddFaultInjection(IServiceCollection services, PluginHostOptions options, IRootKeyProvider provider)
+    {
+        if (options.FaultsFile is not { } faultsFile)
+        {
+            return provider;
+        }
+
+        var faulty = new FaultInjectingRootKeyProvider(provider);
+        services.AddSingleton(faulty);
+        services.AddSingleton(s => new RootKeyFaultsFile(faultsFile, faulty, s.GetRequiredService<ILogger<RootKeyFaultsFile>>()));
+        services.AddHostedService(s => s.GetRequiredService<RootKeyFaultsFile>());
+        return faulty;
+    }
+
+    private static EnvelopeEncryptor AddServices(IServiceCollection services, PluginHostOptions options, IRootKeyProvider provider, TimeProvider clock)
+    {
+        var encryptor = new EnvelopeEncryptor(provider, options.Envelope, clock);
+        services.AddSingleton(provider);
+        services.AddSingleton(encryptor);
+        services.AddSingleton(options);
+        services.AddSingleton(clock);
+        services.AddSingleton<RootKeyHealthProbe>();
+        services.AddSingleton<PluginMetrics>();
+        if (options.Reload is { } reload)
+        {
+            services.AddSingleton(reload);
+            services.AddSingleton<ReloadTrigger>();
+            services.AddHostedService(s => s.GetRequiredService<ReloadTrigger>());
+        }
+
+        services.AddHostedService(s => s.GetRequiredService<RootKeyHealthProbe>());
+        services.AddGrpc(grpc =>
+        {
+            grpc.EnableDetailedErrors = false;
+            grpc.MaxReceiveMessageSize = options.MaxRequestBytes;
+            grpc.Interceptors.Add<RequestLogScopeInterceptor>();
+            grpc.Interceptors.Add<MetricsInterceptor>();
+            grpc.Interceptors.Add<KmsErrorInterceptor>();
+        });
+        return encryptor;
+    }
+
+    /// <summary>Checks the root keys once, starts listening, then moves the socket into place; disposes the host on failure.</summary>
+    private async Task PublishAsync(string stagingPath, CancellationToken cancellationToken)
+    {
         try
         {
             // Faults apply from the first call, the health probe's included.
-            app.Services.GetService<RootKeyFaultsFile>()?.Refresh();
+            _app.Services.GetService<RootKeyFaultsFile>()?.Refresh();
 
             // The first answer to Status must already be a real one.
-            await app.Services.GetRequiredService<RootKeyHealthProbe>().CheckNowAsync(cancellationToken).ConfigureAwait(false);
-            await StartListeningAsync(app, options, cancellationToken).ConfigureAwait(false);
-            host._published = UnixSocketFile.Publish(stagingPath, options.SocketPath, options.SocketMode);
+            await _app.Services.GetRequiredService<RootKeyHealthProbe>().CheckNowAsync(cancellationToken).ConfigureAwait(false);
+            await StartListeningAsync(_app, _options, cancellationToken).ConfigureAwait(false);
+            _published = UnixSocketFile.Publish(stagingPath, _options.SocketPath, _options.SocketMode);
         }
         catch
         {
-            await host.DisposeAsync().ConfigureAwait(false);
+            await DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
 
-        string primaryKeyId;
+    private static string PrimaryKeyIdForLog(IRootKeyProvider provider)
+    {
         try
         {
-            primaryKeyId = provider.Primary.KeyId;
+            return provider.Primary.KeyId;
         }
         catch (Core.Errors.KmsException ex)
         {
-            // A provider that cannot reach its keys yet (a PKCS#11 token away): serve unhealthy, it reconnects.
-            primaryKeyId = $"unavailable ({ex.Message})";
+            // A provider that cannot reach its keys yet (a token away): serve unhealthy, it reconnects.
+            return $"unavailable ({ex.Message})";
         }
-
-        LogListening(app.Logger, options.SocketPath, provider.Name, primaryKeyId, ProductInfo.Version);
-        return host;
     }
 
     /// <summary>True once SIGTERM, SIGINT or SIGQUIT arrived; a host that stopped otherwise failed.</summary>

@@ -1,5 +1,6 @@
 using KmsPlugin.Core.Errors;
 using KmsPlugin.Core.RootKeys;
+using KmsPlugin.Server.RootKeys;
 using Prometheus;
 
 namespace KmsPlugin.Server.Observability;
@@ -51,7 +52,7 @@ internal sealed class RootKeyInfoMetric
             return;
         }
 
-        var current = keys.Select(k => (k.Id, Role: RoleName(k.State), k.CheckValue)).ToHashSet();
+        var current = keys.Select(k => (k.Id, Role: KeyStateText.Of(k.State), k.CheckValue)).ToHashSet();
         lock (_lock)
         {
             foreach (var gone in _exported.Where(series => !current.Contains(series)))
@@ -72,11 +73,4 @@ internal sealed class RootKeyInfoMetric
         }
     }
 
-    /// <summary>The names `status` prints, so the metric and the CLI read alike.</summary>
-    public static string RoleName(KeyState state) => state switch
-    {
-        KeyState.Primary => "primary",
-        KeyState.DecryptOnly => "decrypt-only",
-        _ => "disabled",
-    };
 }

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using KmsPlugin.Server.Cli;
 using KmsPlugin.Server.Configuration;
+using KmsPlugin.Server.RootKeys.Pkcs11;
 
 namespace KmsPlugin.Server.Tests.Configuration;
 
@@ -59,9 +60,9 @@ public sealed partial class ServeSettingsTests : IDisposable
     [Fact]
     public void The_decrypt_key_variable_is_comma_separated()
     {
-        var env = new Dictionary<string, string?> { [ServeSettings.Pkcs11DecryptKeys.EnvironmentVariable!] = "a, b,,c" };
+        var env = new Dictionary<string, string?> { [Pkcs11Settings.DecryptKeys.EnvironmentVariable!] = "a, b,,c" };
 
-        Assert.Equal(["a", "b", "c"], Sources(null, null, env).Resolve(ServeSettings.Pkcs11DecryptKeys).Items);
+        Assert.Equal(["a", "b", "c"], Sources(null, null, env).Resolve(Pkcs11Settings.DecryptKeys).Items);
     }
 
     [Fact]
@@ -77,7 +78,7 @@ public sealed partial class ServeSettingsTests : IDisposable
         Assert.Equal(ServeSettings.All.Select(s => s.Key).Order(), uncommented.Values.Keys.Order());
         var resolved = ServeConfiguration.Resolve(Sources(null, uncommented, []), problems);
         Assert.Empty(problems);
-        Assert.Equal(TimeSpan.FromSeconds(2), resolved.Pkcs11.CallTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(2), resolved.RootKeySettingsByModule.Values.OfType<Pkcs11Settings>().Single().CallTimeout);
 
         var reference = File.ReadAllText(Path.Combine(RepositoryPaths.Root, "docs/configuration.md"));
         foreach (var setting in ServeSettings.All)

@@ -2,7 +2,9 @@ using System.Security.Cryptography;
 using KmsPlugin.Core.Errors;
 using KmsPlugin.RootKeys.Keystore;
 
-namespace KmsPlugin.Server.Cli;
+using KmsPlugin.Server.Cli;
+
+namespace KmsPlugin.Server.RootKeys.Keystore;
 
 /// <summary>
 /// Reload of a software keystore while serving: the passphrase is read again from its file or
@@ -15,7 +17,7 @@ internal static class KeystoreReload
     public static string Reload(string keystorePath, string? passphraseFile, KeystoreRootKeyProvider provider)
     {
         var problems = new List<string>();
-        var passphrase = SecretSource.KeystorePassphrase.Read(passphraseFile, "--passphrase-file", problems);
+        var passphrase = KeystoreSettings.Passphrase.Read(passphraseFile, "--passphrase-file", problems);
         if (passphrase is null)
         {
             throw new KmsException(KmsErrorKind.ProviderUnavailable, string.Join("; ", problems));

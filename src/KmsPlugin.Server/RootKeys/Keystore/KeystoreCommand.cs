@@ -6,7 +6,9 @@ using KmsPlugin.Core.Errors;
 using KmsPlugin.Core.RootKeys;
 using KmsPlugin.RootKeys.Keystore;
 
-namespace KmsPlugin.Server.Cli;
+using KmsPlugin.Server.Cli;
+
+namespace KmsPlugin.Server.RootKeys.Keystore;
 
 /// <summary>
 /// Keystore verbs. None deletes a key: `retire` disables one (reversible with `enable`), so a
@@ -76,11 +78,11 @@ internal static class KeystoreCommand
 
     private static Command Verb(string name, string description, bool withExpiry, Argument<string>? argument, Func<string, byte[], ParseResult, DateTimeOffset?, IReadOnlyList<KeystoreKeyInfo>> run)
     {
-        var keystore = CommonOptions.Keystore();
-        var passphraseFile = CommonOptions.PassphraseFile();
+        var keystore = new KeystoreOptions();
         var json = new Option<bool>("--json") { Description = "Print the keys as JSON" };
         var expires = new Option<string?>("--expires") { Description = "Expiry of the new key, ISO 8601 (e.g. 2027-06-30T00:00:00Z)" };
-        var command = new Command(name, description) { keystore, passphraseFile, json };
+        var command = new Command(name, description) { json };
+        keystore.AddTo(command);
         if (argument is not null)
         {
             command.Arguments.Add(argument);
@@ -96,7 +98,7 @@ internal static class KeystoreCommand
             var output = parse.InvocationConfiguration.Output;
             var error = parse.InvocationConfiguration.Error;
             var problems = new List<string>();
-            var path = parse.GetValue(keystore);
+            var (path, passphraseFile) = keystore.Read(parse, problems);
             if (path is null)
             {
                 problems.Add($"give --keystore (or {EnvironmentVariables.Keystore})");
@@ -115,7 +117,7 @@ internal static class KeystoreCommand
                 }
             }
 
-            var passphrase = SecretSource.KeystorePassphrase.Read(parse.GetValue(passphraseFile), "--passphrase-file", problems);
+            var passphrase = KeystoreSettings.Passphrase.Read(passphraseFile, "--passphrase-file", problems);
             if (problems.Count > 0)
             {
                 foreach (var problem in problems)
@@ -153,7 +155,7 @@ internal static class KeystoreCommand
             output.WriteLine(new JsonArray([.. keys.Select(k => new JsonObject
             {
                 ["id"] = k.Id,
-                ["state"] = StateName(k.State),
+                ["state"] = KeyStateText.Of(k.State),
                 ["created"] = k.CreatedAt.ToString("O", CultureInfo.InvariantCulture),
                 ["expires"] = k.ExpiresAt?.ToString("O", CultureInfo.InvariantCulture),
             })]).ToJsonString());
@@ -163,14 +165,8 @@ internal static class KeystoreCommand
         output.WriteLine($"{"ID",-26} {"STATE",-13} {"CREATED",-21} EXPIRES");
         foreach (var key in keys)
         {
-            output.WriteLine($"{key.Id,-26} {StateName(key.State),-13} {key.CreatedAt.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}  {(key.ExpiresAt is { } e ? e.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture) : "-")}");
+            output.WriteLine($"{key.Id,-26} {KeyStateText.Of(key.State),-13} {key.CreatedAt.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}  {(key.ExpiresAt is { } e ? e.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture) : "-")}");
         }
     }
 
-    private static string StateName(KeyState state) => state switch
-    {
-        KeyState.Primary => "primary",
-        KeyState.DecryptOnly => "decrypt-only",
-        _ => "disabled",
-    };
 }

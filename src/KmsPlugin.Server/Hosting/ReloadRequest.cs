@@ -7,4 +7,4 @@ namespace KmsPlugin.Server.Hosting;
 /// action must leave everything running untouched when it fails; it throws
 /// <see cref="ReloadRejectedException"/> for a configuration that does not pass its checks.
 /// </summary>
-internal sealed record RootKeyReload(Func<IReadOnlyList<string>> WatchedFiles, Func<ILogger, CancellationToken, Task<string>> ReloadAsync);
+internal sealed record ReloadRequest(Func<IReadOnlyList<string>> WatchedFiles, Func<ILogger, CancellationToken, Task<string>> ReloadAsync);

@@ -4,11 +4,13 @@ using System.Text.Json.Nodes;
 using KmsPlugin.Core.Errors;
 using KmsPlugin.RootKeys.Pkcs11;
 
-namespace KmsPlugin.Server.Cli;
+using KmsPlugin.Server.Cli;
+
+namespace KmsPlugin.Server.RootKeys.Pkcs11;
 
 /// <summary>
 /// Root keys on a PKCS#11 token: `keygen`, `promote`, `list`. None deletes a key. The PIN comes
-/// from --pin-file or the environment, never from argv.
+/// from --pkcs11-pin-file (or --pin-file) or the environment, never from argv.
 /// </summary>
 internal static class Pkcs11Command
 {
@@ -69,10 +71,16 @@ internal static class Pkcs11Command
         {
             var output = parse.InvocationConfiguration.Output;
             var error = parse.InvocationConfiguration.Error;
-            var module = parse.GetValue(common.Module);
-            if (module is null)
+            var configProblems = new List<string>();
+            var settings = common.Read(parse, configProblems);
+            var module = settings.ModulePath;
+            if (module is null || configProblems.Count > 0)
             {
-                error.WriteLine($"kms-plugin pkcs11 list: give --module (or {Pkcs11EnvironmentVariables.Module})");
+                foreach (var problem in module is null ? [.. configProblems, ModuleMissing] : configProblems)
+                {
+                    error.WriteLine($"kms-plugin pkcs11 list: {problem}");
+                }
+
                 return 2;
             }
 
@@ -90,7 +98,7 @@ internal static class Pkcs11Command
             IReadOnlyList<Pkcs11KeyInfo>? keys = null;
             IReadOnlyList<string>? record = null;
             var status = 0;
-            if (parse.GetValue(common.Token) is not null)
+            if (settings.TokenLabel is not null)
             {
                 status = WithAdmin(parse, "list", common, requireToken: true, (admin, _) =>
                 {
@@ -164,30 +172,14 @@ internal static class Pkcs11Command
         Required = true,
     };
 
+    // The verbs' messages still name their flags as before the settings table served them (--module, …).
+    private static string ModuleMissing => $"give --module (or {Pkcs11EnvironmentVariables.Module})";
+
     private static (Command Command, CommonPkcs11Options Options) Verb(string name, string description)
     {
-        var options = new CommonPkcs11Options(
-            new Option<string?>("--module")
-            {
-                Description = $"PKCS#11 module (.so) [env {Pkcs11EnvironmentVariables.Module}]",
-                DefaultValueFactory = _ => EnvironmentVariables.Get(Pkcs11EnvironmentVariables.Module),
-            },
-            new Option<string?>("--token")
-            {
-                Description = $"Token label [env {Pkcs11EnvironmentVariables.Token}]",
-                DefaultValueFactory = _ => EnvironmentVariables.Get(Pkcs11EnvironmentVariables.Token),
-            },
-            new Option<string?>("--token-serial")
-            {
-                Description = $"Token serial number, when several share a label [env {Pkcs11EnvironmentVariables.TokenSerial}]",
-                DefaultValueFactory = _ => EnvironmentVariables.Get(Pkcs11EnvironmentVariables.TokenSerial),
-            },
-            new Option<string?>("--pin-file")
-            {
-                Description = $"File holding the user PIN [env {Pkcs11EnvironmentVariables.PinFile}, or the PIN itself in {Pkcs11EnvironmentVariables.Pin}; never on the command line]",
-                DefaultValueFactory = _ => EnvironmentVariables.Get(Pkcs11EnvironmentVariables.PinFile),
-            });
-        var command = new Command(name, description) { options.Module, options.Token, options.TokenSerial, options.PinFile };
+        var options = new CommonPkcs11Options();
+        var command = new Command(name, description);
+        options.AddTo(command);
         return (command, options);
     }
 
@@ -196,11 +188,11 @@ internal static class Pkcs11Command
         var output = parse.InvocationConfiguration.Output;
         var error = parse.InvocationConfiguration.Error;
         var problems = new List<string>();
-        var module = parse.GetValue(common.Module);
-        var token = parse.GetValue(common.Token);
+        var settings = common.Read(parse, problems);
+        var (module, token) = (settings.ModulePath, settings.TokenLabel);
         if (module is null)
         {
-            problems.Add($"give --module (or {Pkcs11EnvironmentVariables.Module})");
+            problems.Add(ModuleMissing);
         }
 
         if (requireToken && token is null)
@@ -208,7 +200,7 @@ internal static class Pkcs11Command
             problems.Add($"give --token (or {Pkcs11EnvironmentVariables.Token})");
         }
 
-        var pin = SecretSource.Pkcs11Pin.Read(parse.GetValue(common.PinFile), "--pin-file", problems);
+        var pin = Pkcs11Settings.Pin.Read(settings.PinFile, "--pin-file", problems);
         try
         {
             if (problems.Count > 0)
@@ -221,7 +213,7 @@ internal static class Pkcs11Command
                 return 2;
             }
 
-            using var admin = Pkcs11TokenAdmin.Open(module!, token!, parse.GetValue(common.TokenSerial), pin!);
+            using var admin = Pkcs11TokenAdmin.Open(module!, token!, settings.TokenSerial, pin!);
             run(admin, output);
             return 0;
         }

@@ -1,9 +1,8 @@
-namespace KmsPlugin.Server.Cli;
+namespace KmsPlugin.Server.RootKeys.Pkcs11;
 
-/// <summary>Environment variables for the root-key provider choice and the PKCS#11 settings. A flag wins.</summary>
+/// <summary>Environment variables for the PKCS#11 settings. A flag wins.</summary>
 internal static class Pkcs11EnvironmentVariables
 {
-    public const string Provider = "KMS_PLUGIN_PROVIDER";
     public const string Module = "KMS_PLUGIN_PKCS11_MODULE";
     public const string Token = "KMS_PLUGIN_PKCS11_TOKEN";
     public const string TokenSerial = "KMS_PLUGIN_PKCS11_TOKEN_SERIAL";

@@ -6,7 +6,9 @@ using KmsPlugin.Core.Errors;
 using KmsPlugin.Core.RootKeys;
 using KmsPlugin.RootKeys.Keystore;
 
-namespace KmsPlugin.Server.Cli;
+using KmsPlugin.Server.Cli;
+
+namespace KmsPlugin.Server.RootKeys.Keystore;
 
 /// <summary>
 /// `keystore export` (an escrow copy under its own passphrase) and `keystore verify` (does a copy
@@ -17,21 +19,22 @@ internal static class KeystoreCopyCommands
 {
     public static Command Export()
     {
-        var keystore = CommonOptions.Keystore();
-        var passphraseFile = CommonOptions.PassphraseFile();
+        var keystore = new KeystoreOptions();
         var to = new Option<string?>("--to") { Description = "Where to write the copy (must not exist; created with mode 0600)" };
         var toPassphraseFile = new Option<string?>("--to-passphrase-file") { Description = "File holding the copy's own passphrase (for the escrow holder); no environment variable, never on the command line" };
         var json = new Option<bool>("--json") { Description = "Print the copy's keys as JSON" };
         var command = new Command("export", "Write a copy of the keystore sealed under a different passphrase (an escrow copy): same keys, ids, states and generation; the keystore itself is only read")
         {
-            keystore, passphraseFile, to, toPassphraseFile, json,
+            to, toPassphraseFile, json,
         };
+        keystore.AddTo(command);
         command.SetAction(parse =>
         {
             var problems = new List<string>();
-            var source = Required(parse.GetValue(keystore), $"give --keystore (or {EnvironmentVariables.Keystore})", problems);
+            var (keystorePath, passphraseFile) = keystore.Read(parse, problems);
+            var source = Required(keystorePath, $"give --keystore (or {EnvironmentVariables.Keystore})", problems);
             var copy = Required(parse.GetValue(to), "give --to, the path of the copy", problems);
-            var passphrase = SecretSource.KeystorePassphrase.Read(parse.GetValue(passphraseFile), "--passphrase-file", problems);
+            var passphrase = KeystoreSettings.Passphrase.Read(passphraseFile, "--passphrase-file", problems);
             var copyPassphrase = ReadCopyPassphrase(parse.GetValue(toPassphraseFile), problems);
             try
             {
@@ -52,18 +55,19 @@ internal static class KeystoreCopyCommands
 
     public static Command Verify()
     {
-        var keystore = CommonOptions.Keystore();
-        var passphraseFile = CommonOptions.PassphraseFile();
+        var keystore = new KeystoreOptions();
         var json = new Option<bool>("--json") { Description = "Print the keys as JSON" };
         var command = new Command("verify", "Check that a keystore (or a copy of one) opens with its passphrase, and list its key ids with key check values; exit 1 when it does not open")
         {
-            keystore, passphraseFile, json,
+            json,
         };
+        keystore.AddTo(command);
         command.SetAction(parse =>
         {
             var problems = new List<string>();
-            var path = Required(parse.GetValue(keystore), $"give --keystore (or {EnvironmentVariables.Keystore})", problems);
-            var passphrase = SecretSource.KeystorePassphrase.Read(parse.GetValue(passphraseFile), "--passphrase-file", problems);
+            var (keystorePath, passphraseFile) = keystore.Read(parse, problems);
+            var path = Required(keystorePath, $"give --keystore (or {EnvironmentVariables.Keystore})", problems);
+            var passphrase = KeystoreSettings.Passphrase.Read(passphraseFile, "--passphrase-file", problems);
             try
             {
                 return Run(parse, "verify", problems, () => Describe(Path.GetFullPath(path!), passphrase!), json);
@@ -120,7 +124,7 @@ internal static class KeystoreCopyCommands
             {
                 ["keystore"] = path,
                 ["generation"] = generation,
-                ["keys"] = new JsonArray([.. keys.Select(k => (JsonNode?)new JsonObject { ["id"] = k.Id, ["state"] = StateName(k.State), ["keyCheckValue"] = k.CheckValue })]),
+                ["keys"] = new JsonArray([.. keys.Select(k => (JsonNode?)new JsonObject { ["id"] = k.Id, ["state"] = KeyStateText.Of(k.State), ["keyCheckValue"] = k.CheckValue })]),
             }.ToJsonString());
             return;
         }
@@ -129,7 +133,7 @@ internal static class KeystoreCopyCommands
         output.WriteLine($"{"ID",-26} {"STATE",-13} CHECK VALUE");
         foreach (var key in keys)
         {
-            output.WriteLine($"{key.Id,-26} {StateName(key.State),-13} {key.CheckValue}");
+            output.WriteLine($"{key.Id,-26} {KeyStateText.Of(key.State),-13} {key.CheckValue}");
         }
     }
 
@@ -163,10 +167,4 @@ internal static class KeystoreCopyCommands
         }
     }
 
-    private static string StateName(KeyState state) => state switch
-    {
-        KeyState.Primary => "primary",
-        KeyState.DecryptOnly => "decrypt-only",
-        _ => "disabled",
-    };
 }

@@ -7,24 +7,27 @@ namespace KmsPlugin.Server.Hosting;
 /// keystore by atomic rename) or on SIGHUP; a file that cannot be watched is polled instead. Bursts of file events are folded into one reload. A reload that fails keeps the
 /// running key ring and says why; nothing is ever dropped from memory because a file went bad.
 /// </summary>
-internal sealed partial class RootKeyReloader : BackgroundService
+internal sealed partial class ReloadTrigger : BackgroundService
 {
+    /// <summary>The log category from before the rename, which log filters and alerts may name.</summary>
+    private const string LogCategory = "KmsPlugin.Server.Hosting.RootKeyReloader";
+
     private static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(300);
 
-    private readonly RootKeyReload _reload;
+    private readonly ReloadRequest _reload;
     private readonly RootKeyHealthProbe _health;
-    private readonly ILogger<RootKeyReloader> _logger;
+    private readonly ILogger _logger;
     private readonly SemaphoreSlim _signal = new(0);
     private readonly TimeSpan _pollInterval;
     private long _reloads;
     private long _failures;
 
-    public RootKeyReloader(RootKeyReload reload, RootKeyHealthProbe health, PluginHostOptions options, ILogger<RootKeyReloader> logger)
+    public ReloadTrigger(ReloadRequest reload, RootKeyHealthProbe health, PluginHostOptions options, ILoggerFactory loggers)
     {
         _pollInterval = options.ReloadPollInterval;
         _reload = reload;
         _health = health;
-        _logger = logger;
+        _logger = loggers.CreateLogger(LogCategory);
     }
 
     public long Reloads => Interlocked.Read(ref _reloads);

@@ -1,10 +1,7 @@
 using KmsPlugin.Core.RootKeys;
-using KmsPlugin.RootKeys.Keystore;
-using KmsPlugin.RootKeys.Pkcs11;
-using KmsPlugin.Server.Cli;
-using KmsPlugin.Server.Hosting;
+using KmsPlugin.Server.Configuration;
 
-namespace KmsPlugin.Server.Configuration;
+namespace KmsPlugin.Server.Hosting;
 
 /// <summary>
 /// What `serve` does on SIGHUP or when its config file or keystore changes: read the config file
@@ -13,7 +10,7 @@ namespace KmsPlugin.Server.Configuration;
 /// token's promotion record) and apply the log level. Settings that only a restart can apply are
 /// logged as such and keep their running value. Anything failing leaves everything as it was.
 /// </summary>
-internal sealed partial class ServeReload
+internal sealed partial class ServeSettingsReload
 {
     private readonly string? _configPath;
     private readonly Func<ConfigFile?, SettingSources> _sources;
@@ -22,7 +19,7 @@ internal sealed partial class ServeReload
     private readonly IRootKeyProvider _provider;
     private ServeConfiguration _running;
 
-    public ServeReload(string? configPath, Func<ConfigFile?, SettingSources> sources, ServeConfiguration started, LogLevelSwitch levels, IRootKeyProvider provider)
+    public ServeSettingsReload(string? configPath, Func<ConfigFile?, SettingSources> sources, ServeConfiguration started, LogLevelSwitch levels, IRootKeyProvider provider)
     {
         _configPath = configPath;
         _sources = sources;
@@ -33,8 +30,8 @@ internal sealed partial class ServeReload
     }
 
     /// <summary>Null when nothing could change at run time (a development key without a config file).</summary>
-    public RootKeyReload? ToRootKeyReload() =>
-        _configPath is null && _started.Dev ? null : new RootKeyReload(WatchedFiles, (logger, token) => Task.Run(() => Reload(logger), token));
+    public ReloadRequest? ToReloadRequest() =>
+        _configPath is null && _started.Dev ? null : new ReloadRequest(WatchedFiles, (logger, token) => Task.Run(() => Reload(logger), token));
 
     private IReadOnlyList<string> WatchedFiles()
     {
@@ -44,10 +41,7 @@ internal sealed partial class ServeReload
             files.Add(_configPath);
         }
 
-        if (!_started.Dev && _running.KeystorePath is { } keystore && _provider is KeystoreRootKeyProvider)
-        {
-            files.Add(keystore);
-        }
+        files.AddRange(_started.RootKeys.WatchedFiles(_running, _provider));
 
         return files;
     }
@@ -57,27 +51,18 @@ internal sealed partial class ServeReload
         var problems = new List<string>();
         var file = _configPath is null ? null : ConfigFile.Load(_configPath, problems);
         var next = ServeConfiguration.Resolve(_sources(file), problems);
-        if (_provider is KeystoreRootKeyProvider && !_started.Dev && next.KeystorePath is null)
-        {
-            problems.Add($"no keystore: {ServeSettings.Keystore.Key} (or {ServeSettings.Keystore.Flag}) is required by the software provider");
-        }
-
+        _started.RootKeys.CheckReload(next, problems);
         if (problems.Count > 0)
         {
             throw new ReloadRejectedException(problems);
         }
 
-        var outcome = _provider switch
-        {
-            KeystoreRootKeyProvider software when !_started.Dev => KeystoreReload.Reload(next.KeystorePath!, next.PassphraseFile, software),
-            Pkcs11RootKeyProvider pkcs11 => pkcs11.Reload(next.Pkcs11.KeyLabel, next.Pkcs11.DecryptKeyLabels),
-            _ => "development key unchanged",
-        };
+        var outcome = _started.RootKeys.Reload(next, _provider);
 
-        if (_levels.Level != next.LogLevel)
+        if (_levels.Level != next.Host.LogLevel)
         {
-            LogLevelChanged(logger, _levels.Level, next.LogLevel, next.Values[ServeSettings.LogLevel.Key].Origin);
-            _levels.Level = next.LogLevel;
+            LogLevelChanged(logger, _levels.Level, next.Host.LogLevel, next.Values[ServeSettings.LogLevel.Key].Origin);
+            _levels.Level = next.Host.LogLevel;
         }
 
         foreach (var (setting, running, wanted) in next.RestartOnlyChanges(_started))
@@ -86,7 +71,7 @@ internal sealed partial class ServeReload
         }
 
         _running = next;
-        return $"{outcome}; log level {next.LogLevel}";
+        return $"{outcome}; log level {next.Host.LogLevel}";
     }
 
     [LoggerMessage(EventId = 35, Level = LogLevel.Warning, Message = "log level changed from {Old} to {New} ({Origin})")]
