@@ -139,7 +139,7 @@ if [ "$pkcs11" -eq 1 ]; then
   pin=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
   (umask 077; printf '%s\n' "$pin" >"$work/pin")
   softhsm2-util --init-token --free --label kms --pin "$pin" --so-pin "so-$pin" >/dev/null
-  "${plugin[@]}" pkcs11 keygen --label root --primary --module /usr/lib/softhsm/libsofthsm2.so --token kms --pin-file "$work/pin" >/dev/null
+  "${plugin[@]}" pkcs11 keygen --label root --primary --pkcs11-module /usr/lib/softhsm/libsofthsm2.so --pkcs11-token kms --pkcs11-pin-file "$work/pin" >/dev/null
   p11=(--provider pkcs11 --pkcs11-module /usr/lib/softhsm/libsofthsm2.so --pkcs11-token kms --pkcs11-pin-file "$work/pin" --pkcs11-key root)
 fi
 pass="$work/passphrase"
