@@ -258,18 +258,18 @@ internal sealed partial class PluginHost : IAsyncDisposable
         }
     }
 
-    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "kms-plugin {Version} serving KMS v1beta1 and v2 on unix socket {SocketPath}, root keys: {Provider}, primary key_id {PrimaryKeyId}")]
+    [LoggerMessage(EventId = LogEvents.Serving, EventName = nameof(LogEvents.Serving), Level = LogLevel.Information, Message = "kms-plugin {Version} serving KMS v1beta1 and v2 on unix socket {SocketPath}, root keys: {Provider}, primary key_id {PrimaryKeyId}")]
     private static partial void LogListening(ILogger logger, string socketPath, string provider, string primaryKeyId, string version);
 
-    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "stopped; socket {SocketPath} removed")]
+    [LoggerMessage(EventId = LogEvents.Stopped, EventName = nameof(LogEvents.Stopped), Level = LogLevel.Information, Message = "stopped; socket {SocketPath} removed")]
     private static partial void LogStopped(ILogger logger, string socketPath);
 
-    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "stopping: socket {SocketPath} removed; draining calls in flight")]
+    [LoggerMessage(EventId = LogEvents.Draining, EventName = nameof(LogEvents.Draining), Level = LogLevel.Information, Message = "stopping: socket {SocketPath} removed; draining calls in flight")]
     private static partial void LogSocketRemoved(ILogger logger, string socketPath);
 
-    [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "stopping: socket {SocketPath} is no longer the one this plugin bound (another process replaced it); left in place")]
+    [LoggerMessage(EventId = LogEvents.SocketNotOurs, EventName = nameof(LogEvents.SocketNotOurs), Level = LogLevel.Warning, Message = "stopping: socket {SocketPath} is no longer the one this plugin bound (another process replaced it); left in place")]
     private static partial void LogSocketNotOurs(ILogger logger, string socketPath);
 
-    [LoggerMessage(EventId = 5, Level = LogLevel.Warning, Message = "stopping: socket {SocketPath} could not be removed: {Reason}")]
+    [LoggerMessage(EventId = LogEvents.SocketNotRemoved, EventName = nameof(LogEvents.SocketNotRemoved), Level = LogLevel.Warning, Message = "stopping: socket {SocketPath} could not be removed: {Reason}")]
     private static partial void LogSocketNotRemoved(ILogger logger, string socketPath, string reason);
 }

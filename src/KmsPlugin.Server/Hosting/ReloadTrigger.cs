@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using KmsPlugin.Server.Observability;
 
 namespace KmsPlugin.Server.Hosting;
 
@@ -109,18 +110,18 @@ internal sealed partial class ReloadTrigger : BackgroundService
         }
     }
 
-    [LoggerMessage(EventId = 30, Level = LogLevel.Information, Message = "root keys reloaded: {Outcome}")]
+    [LoggerMessage(EventId = LogEvents.RootKeysReloaded, EventName = nameof(LogEvents.RootKeysReloaded), Level = LogLevel.Information, Message = "root keys reloaded: {Outcome}")]
     private static partial void LogReloaded(ILogger logger, string outcome);
 
-    [LoggerMessage(EventId = 31, Level = LogLevel.Error, Message = "root key reload failed; the running key ring is unchanged: {Reason}")]
+    [LoggerMessage(EventId = LogEvents.RootKeyReloadFailed, EventName = nameof(LogEvents.RootKeyReloadFailed), Level = LogLevel.Error, Message = "root key reload failed; the running key ring is unchanged: {Reason}")]
     private static partial void LogFailed(ILogger logger, string reason);
 
-    [LoggerMessage(EventId = 34, Level = LogLevel.Error, Message = "configuration reload failed; the running configuration and key ring are unchanged. {Count} problem(s): {Problems}")]
+    [LoggerMessage(EventId = LogEvents.ConfigurationReloadRejected, EventName = nameof(LogEvents.ConfigurationReloadRejected), Level = LogLevel.Error, Message = "configuration reload failed; the running configuration and key ring are unchanged. {Count} problem(s): {Problems}")]
     private static partial void LogRejected(ILogger logger, int count, string problems);
 
-    [LoggerMessage(EventId = 32, Level = LogLevel.Information, Message = "SIGHUP: reloading root keys")]
+    [LoggerMessage(EventId = LogEvents.ReloadSignal, EventName = nameof(LogEvents.ReloadSignal), Level = LogLevel.Information, Message = "SIGHUP: reloading root keys")]
     private static partial void LogSignal(ILogger logger);
 
-    [LoggerMessage(EventId = 33, Level = LogLevel.Error, Message = "root key reload threw")]
+    [LoggerMessage(EventId = LogEvents.ReloadThrew, EventName = nameof(LogEvents.ReloadThrew), Level = LogLevel.Error, Message = "root key reload threw")]
     private static partial void LogUnexpected(ILogger logger, Exception exception);
 }

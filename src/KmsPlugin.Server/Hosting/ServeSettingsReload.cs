@@ -1,5 +1,6 @@
 using KmsPlugin.Core.RootKeys;
 using KmsPlugin.Server.Configuration;
+using KmsPlugin.Server.Observability;
 
 namespace KmsPlugin.Server.Hosting;
 
@@ -74,9 +75,9 @@ internal sealed partial class ServeSettingsReload
         return $"{outcome}; log level {next.Host.LogLevel}";
     }
 
-    [LoggerMessage(EventId = 35, Level = LogLevel.Warning, Message = "log level changed from {Old} to {New} ({Origin})")]
+    [LoggerMessage(EventId = LogEvents.LogLevelChanged, EventName = nameof(LogEvents.LogLevelChanged), Level = LogLevel.Warning, Message = "log level changed from {Old} to {New} ({Origin})")]
     private static partial void LogLevelChanged(ILogger logger, LogLevel old, LogLevel @new, string origin);
 
-    [LoggerMessage(EventId = 36, Level = LogLevel.Warning, Message = "{Key} changed from \"{Running}\" to \"{Wanted}\" ({Origin}); it needs a restart to take effect, the running value stays")]
+    [LoggerMessage(EventId = LogEvents.SettingNeedsRestart, EventName = nameof(LogEvents.SettingNeedsRestart), Level = LogLevel.Warning, Message = "{Key} changed from \"{Running}\" to \"{Wanted}\" ({Origin}); it needs a restart to take effect, the running value stays")]
     private static partial void LogNeedsRestart(ILogger logger, string key, string running, string wanted, string origin);
 }

@@ -1,3 +1,4 @@
+using KmsPlugin.Server.Observability;
 namespace KmsPlugin.Server.RootKeys.Faults;
 
 /// <summary>
@@ -100,12 +101,12 @@ internal sealed partial class RootKeyFaultsFile : BackgroundService
         }
     }
 
-    [LoggerMessage(EventId = 90, Level = LogLevel.Warning, Message = "DIAGNOSTICS: ROOT-KEY FAULT INJECTION IS ON, driven by {Path}. Encrypt and Decrypt may fail or stall on purpose. Never run a cluster like this: restart without --diagnostics-faults-file")]
+    [LoggerMessage(EventId = LogEvents.FaultInjectionOn, EventName = nameof(LogEvents.FaultInjectionOn), Level = LogLevel.Warning, Message = "DIAGNOSTICS: ROOT-KEY FAULT INJECTION IS ON, driven by {Path}. Encrypt and Decrypt may fail or stall on purpose. Never run a cluster like this: restart without --diagnostics-faults-file")]
     private static partial void LogEnabled(ILogger logger, string path);
 
-    [LoggerMessage(EventId = 91, Level = LogLevel.Warning, Message = "DIAGNOSTICS: injected root-key faults now {Faults} (from {Path})")]
+    [LoggerMessage(EventId = LogEvents.FaultsChanged, EventName = nameof(LogEvents.FaultsChanged), Level = LogLevel.Warning, Message = "DIAGNOSTICS: injected root-key faults now {Faults} (from {Path})")]
     private static partial void LogFaults(ILogger logger, string faults, string path);
 
-    [LoggerMessage(EventId = 92, Level = LogLevel.Error, Message = "DIAGNOSTICS: faults file {Path} ignored: {Problem}; faults stay {Faults}")]
+    [LoggerMessage(EventId = LogEvents.FaultsFileRejected, EventName = nameof(LogEvents.FaultsFileRejected), Level = LogLevel.Error, Message = "DIAGNOSTICS: faults file {Path} ignored: {Problem}; faults stay {Faults}")]
     private static partial void LogRejected(ILogger logger, string path, string problem, string faults);
 }

@@ -3,6 +3,7 @@ using KmsPlugin.Core.Errors;
 using KmsPlugin.Core.RootKeys;
 using KmsPlugin.Server.Cli;
 using KmsPlugin.Server.Configuration;
+using KmsPlugin.Server.Observability;
 
 namespace KmsPlugin.Server.RootKeys.Keystore;
 
@@ -44,6 +45,6 @@ internal sealed partial class DevelopmentKeyModule : IRootKeyModule
 
     public KmsException? Unavailable(IRootKeyProvider provider) => null;
 
-    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "DEVELOPMENT MODE: the root key exists only in this process's memory. Everything encrypted now becomes unreadable when it stops. Never use --dev for a cluster")]
+    [LoggerMessage(EventId = LogEvents.DevelopmentMode, EventName = nameof(LogEvents.DevelopmentMode), Level = LogLevel.Warning, Message = "DEVELOPMENT MODE: the root key exists only in this process's memory. Everything encrypted now becomes unreadable when it stops. Never use --dev for a cluster")]
     private static partial void LogDevelopment(ILogger logger);
 }

@@ -5,6 +5,7 @@ using KmsPlugin.Core.RootKeys;
 using KmsPlugin.RootKeys.Pkcs11;
 using KmsPlugin.Server.Cli;
 using KmsPlugin.Server.Configuration;
+using KmsPlugin.Server.Observability;
 
 namespace KmsPlugin.Server.RootKeys.Pkcs11;
 
@@ -118,9 +119,9 @@ internal sealed partial class Pkcs11Module : IRootKeyModule
         }
     }
 
-    [LoggerMessage(EventId = 5, Level = LogLevel.Error, Message = "ROOT KEY REFUSED: {Reason}")]
+    [LoggerMessage(EventId = LogEvents.RootKeyRefused, EventName = nameof(LogEvents.RootKeyRefused), Level = LogLevel.Error, Message = "ROOT KEY REFUSED: {Reason}")]
     private static partial void LogKeyRefused(ILogger logger, string reason);
 
-    [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "Root keys unavailable at start-up: {Reason}. Serving unhealthy; Encrypt and Decrypt calls that need the token fail with Unavailable until it is reachable, then recovery is automatic")]
+    [LoggerMessage(EventId = LogEvents.RootKeysUnavailableAtStart, EventName = nameof(LogEvents.RootKeysUnavailableAtStart), Level = LogLevel.Warning, Message = "Root keys unavailable at start-up: {Reason}. Serving unhealthy; Encrypt and Decrypt calls that need the token fail with Unavailable until it is reachable, then recovery is automatic")]
     private static partial void LogDisconnected(ILogger logger, string reason);
 }
