@@ -1,5 +1,5 @@
 using KmsPlugin.Core.Errors;
-using KmsPlugin.RootKeys.Keystore;
+using KmsPlugin.Core.Secrets;
 
 namespace KmsPlugin.Server.Cli;
 

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using KmsPlugin.Core.Errors;
 using KmsPlugin.Core.RootKeys;
+using KmsPlugin.Core.Secrets;
 using KmsPlugin.RootKeys.Keystore;
 
 using KmsPlugin.Server.Cli;

@@ -1,7 +1,7 @@
 using KmsPlugin.Core.Errors;
-using KmsPlugin.RootKeys.Keystore;
+using KmsPlugin.Core.Secrets;
 
-namespace KmsPlugin.Core.Tests.Keystore;
+namespace KmsPlugin.Core.Tests.Secrets;
 
 public sealed class SecretInputTests : IDisposable
 {

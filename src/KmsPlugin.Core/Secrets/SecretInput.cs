@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using KmsPlugin.Core.Errors;
 
-namespace KmsPlugin.RootKeys.Keystore;
+namespace KmsPlugin.Core.Secrets;
 
 /// <summary>
 /// Reads a secret (keystore passphrase, HSM PIN) from a file or an environment variable (never
