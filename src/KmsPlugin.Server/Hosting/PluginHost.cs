@@ -3,7 +3,7 @@ using KmsPlugin.Core.Envelope;
 using KmsPlugin.Core.RootKeys;
 using KmsPlugin.Server.Grpc;
 using KmsPlugin.Server.Observability;
-using KmsPlugin.Server.RootKeys.Faults;
+using KmsPlugin.Server.RootKeys;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 
@@ -86,7 +86,7 @@ internal sealed partial class PluginHost : IAsyncDisposable
         PluginHostLogging.Configure(builder.Logging, options, configureLogging);
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownGrace);
         builder.WebHost.ConfigureKestrel(kestrel => PluginKestrel.Configure(kestrel, options, stagingPath));
-        provider = AddFaultInjection(builder.Services, options, provider);
+        provider = RootKeyModules.Decorate(provider, options, builder.Services);
         var encryptor = AddServices(builder.Services, options, provider, time ?? TimeProvider.System);
 
         var app = builder.Build();
@@ -99,21 +99,6 @@ internal sealed partial class PluginHost : IAsyncDisposable
         await host.PublishAsync(stagingPath, cancellationToken).ConfigureAwait(false);
         LogListening(app.Logger, options.SocketPath, provider.Name, PrimaryKeyIdForLog(provider), ProductInfo.Version);
         return host;
-    }
-
-    /// <summary>Fault drills only: wraps the provider and re-reads the faults file; the provider unchanged otherwise.</summary>
-    private static IRootKeyProvider AddFaultInjection(IServiceCollection services, PluginHostOptions options, IRootKeyProvider provider)
-    {
-        if (options.FaultsFile is not { } faultsFile)
-        {
-            return provider;
-        }
-
-        var faulty = new FaultInjectingRootKeyProvider(provider);
-        services.AddSingleton(faulty);
-        services.AddSingleton(s => new RootKeyFaultsFile(faultsFile, faulty, s.GetRequiredService<ILogger<RootKeyFaultsFile>>()));
-        services.AddHostedService(s => s.GetRequiredService<RootKeyFaultsFile>());
-        return faulty;
     }
 
     private static EnvelopeEncryptor AddServices(IServiceCollection services, PluginHostOptions options, IRootKeyProvider provider, TimeProvider clock)
@@ -149,8 +134,7 @@ internal sealed partial class PluginHost : IAsyncDisposable
     {
         try
         {
-            // Faults apply from the first call, the health probe's included.
-            _app.Services.GetService<RootKeyFaultsFile>()?.Refresh();
+            RootKeyModules.BeforeFirstCall(_app.Services);
 
             // The first answer to Status must already be a real one.
             await _app.Services.GetRequiredService<RootKeyHealthProbe>().CheckNowAsync(cancellationToken).ConfigureAwait(false);

@@ -1,6 +1,9 @@
 using System.CommandLine;
 using KmsPlugin.Server.Cli;
+using KmsPlugin.Core.RootKeys;
 using KmsPlugin.Server.Configuration;
+using KmsPlugin.Server.Hosting;
+using KmsPlugin.Server.RootKeys.Faults;
 using KmsPlugin.Server.RootKeys.Keystore;
 using KmsPlugin.Server.RootKeys.Pkcs11;
 
@@ -13,6 +16,9 @@ namespace KmsPlugin.Server.RootKeys;
 internal static class RootKeyModules
 {
     public static IReadOnlyList<IRootKeyModule> All { get; } = [new DevelopmentKeyModule(), new KeystoreModule(), new Pkcs11Module()];
+
+    /// <summary>What wraps the serving provider, outermost last.</summary>
+    public static IReadOnlyList<IRootKeyDecorator> Decorators { get; } = [new FaultInjectionDecorator()];
 
     public static readonly ServeSetting Provider = new("provider", "--provider", EnvironmentVariables.Provider, SettingKind.Text,
         KeystoreModule.Name, "Where the root keys live: software (a keystore file) or pkcs11 (an HSM token)");
@@ -49,4 +55,16 @@ internal static class RootKeyModules
 
     /// <summary>The module that <paramref name="provider"/> and <paramref name="dev"/> select.</summary>
     public static IRootKeyModule Select(string provider, bool dev) => All.First(m => m.Selects(provider, dev));
+
+    /// <summary>The provider wrapped by every <see cref="Decorators"/> entry that <paramref name="options"/> turn on.</summary>
+    public static IRootKeyProvider Decorate(IRootKeyProvider provider, PluginHostOptions options, IServiceCollection services) =>
+        Decorators.Aggregate(provider, (inner, decorator) => decorator.Decorate(inner, options, services));
+
+    public static void BeforeFirstCall(IServiceProvider services)
+    {
+        foreach (var decorator in Decorators)
+        {
+            decorator.BeforeFirstCall(services);
+        }
+    }
 }

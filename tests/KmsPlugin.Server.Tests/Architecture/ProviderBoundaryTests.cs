@@ -43,6 +43,20 @@ public sealed partial class ProviderBoundaryTests
     }
 
     [Fact]
+    public void The_host_reaches_fault_injection_only_through_the_registry()
+    {
+        var offenders = CodeLines()
+            .Where(line => line.File.StartsWith("src/KmsPlugin.Server/Hosting/", StringComparison.Ordinal)
+                && (line.Text.Contains("RootKeys.Faults", StringComparison.Ordinal) || line.Text.Contains("FaultInjecting", StringComparison.Ordinal)
+                    || line.Text.Contains("RootKeyFaultsFile", StringComparison.Ordinal)))
+            .Select(line => $"{line.File}:{line.Number}: {line.Text.Trim()}")
+            .ToList();
+
+        Assert.True(offenders.Count == 0, "the host names fault injection instead of decorating through RootKeyModules:\n" + string.Join('\n', offenders));
+        Assert.Contains(Server.RootKeys.RootKeyModules.Decorators, d => d is Server.RootKeys.Faults.FaultInjectionDecorator);
+    }
+
+    [Fact]
     public void The_scan_sees_the_modules()
     {
         var files = CodeLines().Select(line => line.File).ToHashSet(StringComparer.Ordinal);
