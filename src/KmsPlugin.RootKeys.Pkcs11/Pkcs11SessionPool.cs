@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Security.Cryptography;
 using KmsPlugin.Core.Errors;
 using Net.Pkcs11Interop.Common;
 using Net.Pkcs11Interop.HighLevelAPI;
@@ -12,10 +11,9 @@ namespace KmsPlugin.RootKeys.Pkcs11;
 /// used from two threads corrupts SoftHSM), at most <see cref="Pkcs11ProviderOptions.MaxSessions"/>.
 /// <list type="bullet">
 /// <item>The token is found by label (and serial) on first use and again after it was lost: a
-/// re-initialised token comes back in another slot.</item>
-/// <item>Every new session logs in; <c>CKR_USER_ALREADY_LOGGED_IN</c> is success (login state is per
-/// token, shared by all sessions). A wrong PIN is remembered and never retried: HSMs lock a PIN
-/// after a few failures.</item>
+/// re-initialised token comes back in another slot (<see cref="Pkcs11TokenConnection"/>).</item>
+/// <item>Every new session logs in; a wrong PIN is remembered and never retried
+/// (<see cref="Pkcs11SessionOpener"/>).</item>
 /// <item>A call that fails with a lost-session code (<see cref="Pkcs11Errors.IsSessionLost"/>)
 /// discards every session of that connection, finds the token again and retries once.</item>
 /// <item>Every call is bounded by <see cref="Pkcs11ProviderOptions.CallTimeout"/>, waiting for a
@@ -28,29 +26,20 @@ namespace KmsPlugin.RootKeys.Pkcs11;
 /// </summary>
 internal sealed class Pkcs11SessionPool : IDisposable
 {
-    private static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(1);
-
     private readonly Pkcs11Module _module;
     private readonly Pkcs11ProviderOptions _options;
-    private readonly byte[] _pin;
     private readonly SemaphoreSlim _gate;
     private readonly ConcurrentBag<Pkcs11PooledSession> _idle = [];
-    private readonly object _connectionGate = new();
-    private ISlot? _slot;
-    private int _slotGeneration;
-    private int _abandonBelow;
-    private int _epoch;
-    private KmsException? _lookupFailure;
-    private long _lookupFailedAt;
-    private KmsException? _loginFailure;
+    private readonly Pkcs11TokenConnection _connection;
+    private readonly Pkcs11SessionOpener _opener;
     private int _checkedEpoch = -1;
-    private bool _disposed;
 
     public Pkcs11SessionPool(Pkcs11Module module, Pkcs11ProviderOptions options)
     {
         _module = module;
         _options = options;
-        _pin = options.Pin.ToArray();
+        _connection = new Pkcs11TokenConnection(module, options);
+        _opener = new Pkcs11SessionOpener(_connection, options);
         _gate = new SemaphoreSlim(options.MaxSessions, options.MaxSessions);
     }
 
@@ -88,27 +77,7 @@ internal sealed class Pkcs11SessionPool : IDisposable
                 $"PKCS#11 call timed out after {_options.CallTimeout.TotalSeconds:0.###}s: all {_options.MaxSessions} sessions are busy");
         }
 
-        Task<T> work;
-        try
-        {
-            work = Task.Run(() =>
-            {
-                try
-                {
-                    return Execute(name, operation);
-                }
-                finally
-                {
-                    _gate.Release();
-                }
-            }, CancellationToken.None);
-        }
-        catch
-        {
-            _gate.Release();
-            throw;
-        }
-
+        var work = StartOnPoolThread(name, operation);
         var remaining = _options.CallTimeout - clock.Elapsed;
         try
         {
@@ -126,26 +95,15 @@ internal sealed class Pkcs11SessionPool : IDisposable
         }
     }
 
-    // The call goes on after its caller left; its failure must not surface as an unobserved exception.
-    private static void Observe(Task work) =>
-        _ = work.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
-
     /// <summary>Blocking form of <see cref="RunAsync{T}"/>, for start-up and reconnect checks.</summary>
     public T Run<T>(string name, Func<Pkcs11PooledSession, T> operation) =>
         RunAsync(name, operation, CancellationToken.None).GetAwaiter().GetResult();
 
     public void Dispose()
     {
-        lock (_connectionGate)
+        if (!_connection.Close())
         {
-            if (_disposed)
-            {
-                return;
-            }
-
-            _disposed = true;
-            _epoch++;
-            _slot = null;
+            return;
         }
 
         _module.EnterCall();
@@ -161,55 +119,95 @@ internal sealed class Pkcs11SessionPool : IDisposable
             _module.ExitCall();
         }
 
-        CryptographicOperations.ZeroMemory(_pin);
+        _opener.Dispose();
+    }
+
+    // The call goes on after its caller left; its failure must not surface as an unobserved exception.
+    private static void Observe(Task work) =>
+        _ = work.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+
+    // Holds a place in _gate, which the call gives back when it ends.
+    private Task<T> StartOnPoolThread<T>(string name, Func<Pkcs11PooledSession, T> operation)
+    {
+        try
+        {
+            return Task.Run(() =>
+            {
+                try
+                {
+                    return Execute(name, operation);
+                }
+                finally
+                {
+                    _gate.Release();
+                }
+            }, CancellationToken.None);
+        }
+        catch
+        {
+            _gate.Release();
+            throw;
+        }
     }
 
     private T Execute<T>(string name, Func<Pkcs11PooledSession, T> operation)
     {
         for (var attempt = 0; ; attempt++)
         {
-            var (found, foundEpoch) = FindToken();
+            var (found, foundEpoch) = _connection.FindToken();
             _module.EnterCall();
             try
             {
                 var session = Take(found, foundEpoch);
-                try
+                if (TryOnSession(name, operation, session, lastAttempt: attempt > 0, out var result))
                 {
-                    _options.BeforeCall?.Invoke();
-                    CheckConnection(session);
-                    var result = operation(session);
-                    Return(session);
                     return result;
-                }
-                catch (Pkcs11Exception ex) when (Pkcs11Errors.IsSessionLost(ex.RV))
-                {
-                    Invalidate(session.Epoch, Pkcs11Errors.IsHandleDead(ex.RV));
-                    Discard(session);
-                    if (attempt > 0)
-                    {
-                        throw Pkcs11Errors.Failed(TokenLabel, name, ex.RV, ex);
-                    }
-                }
-                catch (Pkcs11Exception ex)
-                {
-                    Return(session);
-                    throw Pkcs11Errors.Failed(TokenLabel, name, ex.RV, ex);
-                }
-                catch (KmsException)
-                {
-                    Return(session);
-                    throw;
-                }
-                catch
-                {
-                    Discard(session);
-                    throw;
                 }
             }
             finally
             {
                 _module.ExitCall();
             }
+        }
+    }
+
+    // Holds the module's call lock. False when the session was lost and the call may be retried.
+    private bool TryOnSession<T>(string name, Func<Pkcs11PooledSession, T> operation, Pkcs11PooledSession session, bool lastAttempt, out T result)
+    {
+        try
+        {
+            _options.BeforeCall?.Invoke();
+            CheckConnection(session);
+            result = operation(session);
+            Return(session);
+            return true;
+        }
+        catch (Pkcs11Exception ex) when (Pkcs11Errors.IsSessionLost(ex.RV))
+        {
+            _connection.Invalidate(session.Epoch, Pkcs11Errors.IsHandleDead(ex.RV));
+            Discard(session);
+            if (lastAttempt)
+            {
+                throw Pkcs11Errors.Failed(TokenLabel, name, ex.RV, ex);
+            }
+
+            result = default!;
+            return false;
+        }
+        catch (Pkcs11Exception ex)
+        {
+            Return(session);
+            throw Pkcs11Errors.Failed(TokenLabel, name, ex.RV, ex);
+        }
+        catch (KmsException)
+        {
+            Return(session);
+            throw;
+        }
+        catch
+        {
+            Discard(session);
+            throw;
         }
     }
 
@@ -237,154 +235,8 @@ internal sealed class Pkcs11SessionPool : IDisposable
         }
 
         var generation = _module.Generation;
-        ISession session;
-        try
-        {
-            session = found.OpenSession(SessionType.ReadOnly);
-        }
-        catch (Pkcs11Exception ex)
-        {
-            if (Pkcs11Errors.IsSessionLost(ex.RV))
-            {
-                Invalidate(foundEpoch, Pkcs11Errors.IsHandleDead(ex.RV));
-                throw Pkcs11Errors.TokenNotFound(TokenLabel);
-            }
-
-            throw Pkcs11Errors.Failed(TokenLabel, "C_OpenSession", ex.RV, ex);
-        }
-
-        try
-        {
-            Login(session);
-        }
-        catch (Pkcs11Exception ex)
-        {
-            CloseQuietly(session);
-            if (Pkcs11Errors.IsSessionLost(ex.RV))
-            {
-                Invalidate(foundEpoch, Pkcs11Errors.IsHandleDead(ex.RV));
-            }
-
-            throw Pkcs11Errors.Failed(TokenLabel, "C_Login", ex.RV, ex);
-        }
-        catch
-        {
-            CloseQuietly(session);
-            throw;
-        }
-
+        var session = _opener.Open(found, foundEpoch);
         return new Pkcs11PooledSession(found, session, TokenLabel, foundEpoch, generation);
-    }
-
-    private void Login(ISession session)
-    {
-        var remembered = Volatile.Read(ref _loginFailure);
-        if (remembered is not null)
-        {
-            throw Pkcs11Errors.Copy(remembered);
-        }
-
-        try
-        {
-            session.Login(CKU.CKU_USER, _pin);
-        }
-        catch (Pkcs11Exception ex) when (ex.RV == CKR.CKR_USER_ALREADY_LOGGED_IN)
-        {
-        }
-        catch (Pkcs11Exception ex) when (Pkcs11Errors.IsWrongPin(ex.RV) || ex.RV == CKR.CKR_PIN_LOCKED)
-        {
-            var failure = ex.RV == CKR.CKR_PIN_LOCKED ? Pkcs11Errors.PinLocked(TokenLabel) : Pkcs11Errors.WrongPin(TokenLabel);
-            Volatile.Write(ref _loginFailure, failure);
-            throw Pkcs11Errors.Copy(failure);
-        }
-    }
-
-    // Not under the module's call lock: a token that is not found may need a re-initialisation.
-    private (ISlot Slot, int Epoch) FindToken()
-    {
-        lock (_connectionGate)
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_slot is not null && _slotGeneration == _module.Generation)
-            {
-                return (_slot, _epoch);
-            }
-
-            if (_slot is not null)
-            {
-                _epoch++;
-                _slot = null;
-            }
-
-            if (_lookupFailure is not null && Stopwatch.GetElapsedTime(_lookupFailedAt) < RetryInterval)
-            {
-                throw Pkcs11Errors.Copy(_lookupFailure);
-            }
-
-            try
-            {
-                var (found, generation) = Search();
-                if (found is null && _module.TryReinitialize())
-                {
-                    (found, generation) = Search();
-                }
-
-                if (found is not null)
-                {
-                    _slot = found;
-                    _slotGeneration = generation;
-                    _lookupFailure = null;
-                    return (_slot, _epoch);
-                }
-
-                _lookupFailure = Pkcs11Errors.TokenNotFound(TokenLabel);
-            }
-            catch (Pkcs11Exception ex)
-            {
-                _lookupFailure = Pkcs11Errors.Failed(TokenLabel, "C_GetSlotList", ex.RV);
-            }
-
-            _lookupFailedAt = Stopwatch.GetTimestamp();
-            throw Pkcs11Errors.Copy(_lookupFailure);
-        }
-    }
-
-    private (ISlot? Slot, int Generation) Search()
-    {
-        _module.EnterCall();
-        try
-        {
-            var generation = _module.Generation;
-            return (Find(_module.Library, _options.TokenLabel, _options.TokenSerial), generation);
-        }
-        finally
-        {
-            _module.ExitCall();
-        }
-    }
-
-    /// <summary>The slot whose token has this label (and serial), or null.</summary>
-    public static ISlot? Find(IPkcs11Library library, string tokenLabel, string? tokenSerial)
-    {
-        foreach (var candidate in library.GetSlotList(SlotsType.WithTokenPresent))
-        {
-            ITokenInfo info;
-            try
-            {
-                info = candidate.GetTokenInfo();
-            }
-            catch (Pkcs11Exception)
-            {
-                continue;
-            }
-
-            if (info.Label.Trim() == tokenLabel && (tokenSerial is null || info.SerialNumber.Trim() == tokenSerial))
-            {
-                return candidate;
-            }
-        }
-
-        return null;
     }
 
     // Holds the module's call lock. A session of an older module generation, or of a connection
@@ -392,7 +244,7 @@ internal sealed class Pkcs11SessionPool : IDisposable
     // someone else's): closing it could pull that session from under a running call. Abandoned.
     private void Discard(Pkcs11PooledSession session)
     {
-        if (session.ModuleGeneration != _module.Generation || session.Epoch < Volatile.Read(ref _abandonBelow))
+        if (session.ModuleGeneration != _module.Generation || session.Epoch < _connection.AbandonBelow)
         {
             session.Abandon();
         }
@@ -404,41 +256,13 @@ internal sealed class Pkcs11SessionPool : IDisposable
 
     private void Return(Pkcs11PooledSession session)
     {
-        if (session.Epoch == Volatile.Read(ref _epoch) && session.ModuleGeneration == _module.Generation && !_disposed)
+        if (session.Epoch == _connection.Epoch && session.ModuleGeneration == _module.Generation && !_connection.IsClosed)
         {
             _idle.Add(session);
         }
         else
         {
             Discard(session);
-        }
-    }
-
-    private void Invalidate(int seenEpoch, bool handlesDead)
-    {
-        lock (_connectionGate)
-        {
-            if (seenEpoch == _epoch)
-            {
-                _epoch++;
-                _slot = null;
-            }
-
-            if (handlesDead && _abandonBelow <= seenEpoch)
-            {
-                Volatile.Write(ref _abandonBelow, seenEpoch + 1);
-            }
-        }
-    }
-
-    private static void CloseQuietly(ISession session)
-    {
-        try
-        {
-            session.Dispose();
-        }
-        catch (Pkcs11Exception)
-        {
         }
     }
 }

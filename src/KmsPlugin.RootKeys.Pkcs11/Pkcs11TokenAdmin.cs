@@ -115,7 +115,7 @@ internal sealed class Pkcs11TokenAdmin : IDisposable
         module.EnterCall();
         try
         {
-            return Pkcs11SessionPool.Find(module.Library, tokenLabel, tokenSerial);
+            return Pkcs11SlotFinder.Find(module.Library, tokenLabel, tokenSerial);
         }
         catch (Pkcs11Exception ex)
         {

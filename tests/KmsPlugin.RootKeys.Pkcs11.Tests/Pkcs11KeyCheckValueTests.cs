@@ -51,7 +51,7 @@ public sealed class Pkcs11KeyCheckValueTests
         module.EnterCall();
         try
         {
-            var slot = Pkcs11SessionPool.Find(module.Library, token.Label, null)!;
+            var slot = Pkcs11SlotFinder.Find(module.Library, token.Label, null)!;
             using var session = slot.OpenSession(SessionType.ReadWrite);
             session.Login(CKU.CKU_USER, token.PinBytes);
             var attributes = session.Factories.ObjectAttributeFactory;

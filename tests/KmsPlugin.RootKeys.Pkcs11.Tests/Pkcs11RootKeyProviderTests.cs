@@ -255,7 +255,7 @@ public sealed class Pkcs11RootKeyProviderTests
         module.EnterCall();
         try
         {
-            Pkcs11SessionPool.Find(module.Library, token.Label, null)!.CloseAllSessions();
+            Pkcs11SlotFinder.Find(module.Library, token.Label, null)!.CloseAllSessions();
         }
         finally
         {
