@@ -6,7 +6,7 @@ using KmsPlugin.Server.RootKeys;
 
 namespace KmsPlugin.Server.Configuration;
 
-/// <summary>Every `serve` setting: the one table the flags, the variables, the config file and the README follow.</summary>
+/// <summary>Every `serve` setting: the one table the flags, the variables, the config file and docs/configuration.md follow.</summary>
 internal static class ServeSettings
 {
     // The defaults are the options records' own; the table only formats them.

@@ -1,6 +1,6 @@
 using System.CommandLine;
-using KmsPlugin.Server.Cli;
 using KmsPlugin.Core.RootKeys;
+using KmsPlugin.Server.Cli;
 using KmsPlugin.Server.Configuration;
 using KmsPlugin.Server.Hosting;
 using KmsPlugin.Server.RootKeys.Faults;
