@@ -26,7 +26,7 @@ echo "==> building and instrumenting the parsers"
 # plain/ runs outside afl-fuzz (seeds, replay): instrumented code needs afl-fuzz's shared memory.
 dotnet build fuzz/KmsPlugin.Fuzz -c Release -o "$build/plain" --nologo -v quiet
 rm -rf "$build/bin" && cp -r "$build/plain" "$build/bin"
-for dll in KmsPlugin.Core.dll KmsPlugin.Kubernetes.dll kms-plugin.dll; do
+for dll in KmsPlugin.Core.dll KmsPlugin.EtcdValues.dll KmsPlugin.RootKeys.Keystore.dll kms-plugin.dll; do
   fuzz/.tools/sharpfuzz "$build/bin/$dll"
 done
 

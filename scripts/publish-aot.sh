@@ -49,7 +49,7 @@ head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$check/pin"
 module=/usr/lib/softhsm/libsofthsm2.so
 pin=$(cat "$check/pin")
 softhsm2-util --init-token --free --label aot-check --so-pin "so-$pin" --pin "$pin" >/dev/null
-p11=(--module "$module" --token aot-check --pin-file "$check/pin")
+p11=(--pkcs11-module "$module" --pkcs11-token aot-check --pkcs11-pin-file "$check/pin")
 "$out/kms-plugin" pkcs11 keygen "${p11[@]}" --label root --primary >"$check/keygen" 2>&1 || { cat "$check/keygen" >&2; exit 1; }
 "$out/kms-plugin" pkcs11 list "${p11[@]}" >"$check/list" 2>&1 || { cat "$check/list" >&2; exit 1; }
 grep -q root "$check/list" || { echo "error: pkcs11 list does not show the new key:" >&2; cat "$check/list" >&2; exit 1; }

@@ -6,7 +6,8 @@
 # the Helm chart renderer, prometheus for promtool's rule tests and the alerting end-to-end test,
 # clang for NativeAOT, podman/runc/debootstrap for the image), builds those Go programs, the
 # native binary and the image, then runs every test, and the process-level suites (trait
-# Binary=process) a second time against the native binary. Used by developers and by CI (.ci/run).
+# Binary=process) a second time against the native binary, and checks the code style
+# (dotnet format --verify-no-changes). Used by developers and by CI (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,6 +38,13 @@ scripts/publish-aot.sh .build/aot
 export KMS_PLUGIN_IMAGE
 KMS_PLUGIN_IMAGE=$(scripts/build-image.sh .build/aot/kms-plugin | tail -n 1)
 
+echo "==> dotnet format --verify-no-changes (the style .editorconfig sets)"
+set +e
+dotnet format KmsPlugin.sln --verify-no-changes
+style=$?
+set -e
+[ "$style" -eq 0 ] || echo "error: the code is not formatted as .editorconfig says; run: dotnet format KmsPlugin.sln" >&2
+
 echo "==> dotnet test"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
@@ -55,6 +63,7 @@ KMS_PLUGIN_EXECUTABLE="$PWD/.build/aot/kms-plugin" dotnet test tests/KmsPlugin.S
 native=${PIPESTATUS[0]}
 set -e
 [ "$native" -eq 0 ] || status=$native
+[ "$style" -eq 0 ] || status=$style
 
 # One closing line over all test assemblies, in the plain form CI reads. The console logger
 # prints a "Total tests:" block per assembly with indented Passed/Failed/Skipped counts.

@@ -1,8 +1,8 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using BenchmarkDotNet.Attributes;
-using KmsPlugin.Server.Http2;
-using KmsPlugin.Server.Tests.Http2;
+using KmsPlugin.Server.AuthorityNormalizer;
+using KmsPlugin.Server.Tests.AuthorityNormalizer;
 
 namespace KmsPlugin.Benchmarks;
 

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using BenchmarkDotNet.Attributes;
 using KmsPlugin.Core.Envelope;
-using KmsPlugin.Core.Keystore;
+using KmsPlugin.RootKeys.Keystore;
 
 namespace KmsPlugin.Benchmarks;
 
@@ -15,7 +15,7 @@ public class EnvelopeBenchmarks
 {
     private readonly AesGcm _raw = new(RandomNumberGenerator.GetBytes(32), 16);
     private EnvelopeEncryptor _encryptor = null!;
-    private SoftwareKeyEncryptionKeyProvider _provider = null!;
+    private KeystoreRootKeyProvider _provider = null!;
     private byte[] _plaintext = [];
     private byte[] _rawSealed = [];
     private byte[] _envelope = [];
@@ -26,7 +26,7 @@ public class EnvelopeBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _provider = SoftwareKeyEncryptionKeyProvider.CreateDevelopment();
+        _provider = KeystoreRootKeyProvider.CreateDevelopment();
         _encryptor = new EnvelopeEncryptor(_provider, new EnvelopeOptions(), TimeProvider.System);
         _plaintext = RandomNumberGenerator.GetBytes(Size);
         _rawSealed = RawSeal();

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using BenchmarkDotNet.Attributes;
 using Google.Protobuf;
 using Grpc.Net.Client;
-using KmsPlugin.Core.Keystore;
+using KmsPlugin.RootKeys.Keystore;
 using KmsPlugin.Server.Hosting;
 using Microsoft.Extensions.Logging;
 using V1 = KmsPlugin.Protocol.V1Beta1;
@@ -22,7 +22,7 @@ namespace KmsPlugin.Benchmarks;
 public class GrpcRoundTripBenchmarks
 {
     private readonly ByteString _plaintext = ByteString.CopyFrom(RandomNumberGenerator.GetBytes(32));
-    private SoftwareKeyEncryptionKeyProvider _provider = null!;
+    private KeystoreRootKeyProvider _provider = null!;
     private PluginHost _host = null!;
     private GrpcChannel _channel = null!;
     private string _directory = "";
@@ -35,10 +35,10 @@ public class GrpcRoundTripBenchmarks
     public void Setup()
     {
         _directory = Directory.CreateTempSubdirectory("kms-bench.").FullName;
-        _provider = SoftwareKeyEncryptionKeyProvider.CreateDevelopment();
+        _provider = KeystoreRootKeyProvider.CreateDevelopment();
         var options = new PluginHostOptions { SocketPath = Path.Combine(_directory, "run", "kms.sock"), LogLevel = LogLevel.Warning };
         _host = PluginHost.StartAsync(options, _provider, logging => logging.ClearProviders()).GetAwaiter().GetResult();
-        _channel = UnixSocketChannel.Create(_host.SocketPath);
+        _channel = UnixSocketClient.Create(_host.SocketPath);
         _v1 = new V1.KeyManagementService.KeyManagementServiceClient(_channel);
         _v2 = new V2.KeyManagementService.KeyManagementServiceClient(_channel);
 

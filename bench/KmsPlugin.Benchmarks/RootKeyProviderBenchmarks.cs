@@ -1,10 +1,10 @@
 using System.Security.Cryptography;
 using BenchmarkDotNet.Attributes;
 using KmsPlugin.Core.Envelope;
-using KmsPlugin.Core.Keys;
-using KmsPlugin.Core.Keystore;
-using KmsPlugin.Pkcs11;
-using KmsPlugin.Pkcs11.Tests.Support;
+using KmsPlugin.Core.RootKeys;
+using KmsPlugin.RootKeys.Keystore;
+using KmsPlugin.RootKeys.Pkcs11;
+using KmsPlugin.RootKeys.Pkcs11.Tests.Support;
 
 namespace KmsPlugin.Benchmarks;
 
@@ -21,7 +21,7 @@ public class RootKeyProviderBenchmarks
     private const int Envelopes = 256;
     private static readonly byte[] Context = "benchmark"u8.ToArray();
 
-    private IKeyEncryptionKeyProvider _provider = null!;
+    private IRootKeyProvider _provider = null!;
     private EnvelopeEncryptor _warm = null!;
     private EnvelopeEncryptor _cold = null!;
     private byte[][] _envelopes = [];
@@ -37,8 +37,8 @@ public class RootKeyProviderBenchmarks
     public void Setup()
     {
         _provider = Provider == "software"
-            ? SoftwareKeyEncryptionKeyProvider.CreateDevelopment()
-            : Pkcs11KeyEncryptionKeyProvider.Open(SoftHsm.CreateToken().WithKeys(true, "bench-root").Options("bench-root"));
+            ? KeystoreRootKeyProvider.CreateDevelopment()
+            : Pkcs11RootKeyProvider.Open(SoftHsm.CreateToken().WithKeys(true, "bench-root").Options("bench-root"));
         _plaintext = RandomNumberGenerator.GetBytes(32);
         _warm = new EnvelopeEncryptor(_provider, new EnvelopeOptions(), TimeProvider.System);
         _warm.EncryptAsync(_plaintext, default).AsTask().GetAwaiter().GetResult();

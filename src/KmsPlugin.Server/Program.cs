@@ -1,5 +1,6 @@
 using System.CommandLine;
 using KmsPlugin.Server.Cli;
+using KmsPlugin.Server.RootKeys;
 
 namespace KmsPlugin.Server;
 
@@ -16,13 +17,17 @@ internal static class Program
         return BuildCommandLine().Parse(args).InvokeAsync();
     }
 
-    public static RootCommand BuildCommandLine() => new("kms-plugin: Kubernetes KMS encryption provider with root keys you control")
+    public static RootCommand BuildCommandLine()
     {
-        ServeCommand.Create(),
-        KeystoreCommand.Create(),
-        Pkcs11Command.Create(),
-        StatusCommand.Create(),
-        EtcdCommand.Create(),
-        VersionCommand.Create(),
-    };
+        var root = new RootCommand("kms-plugin: Kubernetes KMS encryption provider with root keys you control") { ServeCommand.Create() };
+        foreach (var command in RootKeyModules.Commands())
+        {
+            root.Subcommands.Add(command);
+        }
+
+        root.Subcommands.Add(StatusCommand.Create());
+        root.Subcommands.Add(EtcdCommand.Create());
+        root.Subcommands.Add(VersionCommand.Create());
+        return root;
+    }
 }

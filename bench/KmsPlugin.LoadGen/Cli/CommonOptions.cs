@@ -19,10 +19,10 @@ internal static class CommonOptions
     {
         var option = new Option<string>("--authority")
         {
-            Description = "HTTP/2 :authority to send: localhost (kube-apiserver v2 >= 1.32) or socket-path (kube-apiserver v1, and v2 before 1.32)",
+            Description = "HTTP/2 :authority to send: localhost (kube-apiserver v2 >= 1.32), socket-path (kube-apiserver v1, and v2 before 1.32) or percent-encoded (the socket path with '/' as %2F, as newer grpc-go sends it)",
             DefaultValueFactory = _ => "localhost",
         };
-        option.AcceptOnlyFromAmong("localhost", "socket-path");
+        option.AcceptOnlyFromAmong("localhost", "socket-path", "percent-encoded");
         return option;
     }
 
@@ -39,5 +39,10 @@ internal static class CommonOptions
         return option;
     }
 
-    public static AuthorityMode ParseAuthority(string text) => text == "socket-path" ? AuthorityMode.SocketPath : AuthorityMode.Localhost;
+    public static AuthorityMode ParseAuthority(string text) => text switch
+    {
+        "socket-path" => AuthorityMode.SocketPath,
+        "percent-encoded" => AuthorityMode.PercentEncoded,
+        _ => AuthorityMode.Localhost,
+    };
 }

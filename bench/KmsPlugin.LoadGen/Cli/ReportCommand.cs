@@ -12,7 +12,8 @@ internal static class ReportCommand
         var baseline = new Option<string>("--baseline") { Description = "Target every other target is compared with", DefaultValueFactory = _ => "baseline" };
         var chart = new Option<string?>("--chart") { Description = "Write the throughput/p99 chart to this PNG" };
         var title = new Option<string>("--title") { Description = "Chart title", DefaultValueFactory = _ => "kms-plugin vs grpc-go baseline over a unix socket" };
-        var command = new Command("report", "Print Markdown tables with ratios to the baseline and render the chart") { results, baseline, chart, title };
+        var chartMix = new Option<string>("--chart-mix") { Description = "Encrypt:Decrypt mix the chart draws (all rows when none has it)", DefaultValueFactory = _ => "1:0" };
+        var command = new Command("report", "Print Markdown tables with ratios to the baseline and render the chart") { results, baseline, chart, chartMix, title };
         command.SetAction(async parse =>
         {
             var set = ResultSet.ReadDirectory(parse.GetValue(results)!);
@@ -25,7 +26,8 @@ internal static class ReportCommand
             await parse.InvocationConfiguration.Output.WriteAsync(MarkdownTables.Render(set, parse.GetValue(baseline)!));
             if (parse.GetValue(chart) is { } png && set.Load.Count > 0)
             {
-                PerformanceChart.Render(set.Load, parse.GetValue(baseline)!, png, parse.GetValue(title)!);
+                var drawn = set.Load.Where(r => r.Mix == parse.GetValue(chartMix)).ToList();
+                PerformanceChart.Render(drawn.Count > 0 ? drawn : set.Load, parse.GetValue(baseline)!, png, parse.GetValue(title)!);
                 await parse.InvocationConfiguration.Output.WriteLineAsync($"chart: {png}");
             }
 

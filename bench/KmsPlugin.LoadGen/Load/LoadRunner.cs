@@ -104,7 +104,7 @@ internal sealed class LoadRunner(LoadSettings settings)
 
         var (rss, peak) = ProcessStats.Memory(pid);
         return new LoadResult(
-            settings.Target, settings.Api, settings.Authority == AuthorityMode.SocketPath ? "socket-path" : "localhost",
+            settings.Target, settings.Api, KmsChannel.ModeName(settings.Authority),
             KmsChannel.HeaderValue(settings.Socket, settings.Authority), settings.Mix.ToString(), settings.Size, concurrency, invokers.Length,
             Math.Round(seconds, 3), latencies.Count + errors, errors, firstError, Math.Round(latencies.Count / seconds, 1),
             Units.Milliseconds(latencies.PercentileNanoseconds(0.50)), Units.Milliseconds(latencies.PercentileNanoseconds(0.90)), Units.Milliseconds(latencies.PercentileNanoseconds(0.99)), Units.Milliseconds(latencies.MaxNanoseconds),

@@ -5,12 +5,14 @@ namespace KmsPlugin.LoadGen.Report;
 
 /// <summary>
 /// Throughput (top) and p99 (bottom) against callers, KMS v1 left and v2 right, one line per
-/// server and <c>:authority</c>; the x axis is log2 so 1, 4, 16, 64 sit evenly apart.
+/// server and <c>:authority</c> (medians over the run's rounds); the x axis is log2 so 1, 4, 16,
+/// 64 sit evenly apart.
 /// </summary>
 internal static class PerformanceChart
 {
-    public static void Render(IReadOnlyList<LoadResult> load, string baseline, string path, string title)
+    public static void Render(IReadOnlyList<LoadResult> rounds, string baseline, string path, string title)
     {
+        var load = RoundMedians.Of(rounds);
         var multiplot = new Multiplot();
         multiplot.AddPlots(4);
         multiplot.Layout = new ScottPlot.MultiplotLayouts.Grid(2, 2);
@@ -37,7 +39,7 @@ internal static class PerformanceChart
 
             for (int t = 0; t < targets.Count; t++)
             {
-                foreach (var authority in new[] { "socket-path", "localhost" })
+                foreach (var authority in new[] { "socket-path", "percent-encoded", "localhost" })
                 {
                     var series = load.Where(r => r.Target == targets[t] && r.Api == apis[column] && r.Authority == authority).OrderBy(r => r.Concurrency).ToList();
                     if (series.Count == 0)
@@ -46,8 +48,8 @@ internal static class PerformanceChart
                     }
 
                     double[] xs = series.Select(r => Math.Log2(r.Concurrency)).ToArray();
-                    AddLine(throughput, xs, series.Select(r => r.CallsPerSecond).ToArray(), $"{targets[t]}, {authority}", palette.GetColor(t), authority == "localhost");
-                    AddLine(p99, xs, series.Select(r => r.P99Ms).ToArray(), $"{targets[t]}, {authority}", palette.GetColor(t), authority == "localhost");
+                    AddLine(throughput, xs, series.Select(r => r.CallsPerSecond).ToArray(), $"{targets[t]}, {authority}", palette.GetColor(t), Pattern(authority));
+                    AddLine(p99, xs, series.Select(r => r.P99Ms).ToArray(), $"{targets[t]}, {authority}", palette.GetColor(t), Pattern(authority));
                 }
             }
 
@@ -62,12 +64,19 @@ internal static class PerformanceChart
         multiplot.SavePng(path, 1400, 1000);
     }
 
-    private static void AddLine(Plot plot, double[] xs, double[] ys, string label, Color color, bool dashed)
+    private static LinePattern Pattern(string authority) => authority switch
+    {
+        "localhost" => LinePattern.Dashed,
+        "percent-encoded" => LinePattern.Dotted,
+        _ => LinePattern.Solid,
+    };
+
+    private static void AddLine(Plot plot, double[] xs, double[] ys, string label, Color color, LinePattern pattern)
     {
         var line = plot.Add.Scatter(xs, ys, color);
         line.LegendText = label;
         line.LineWidth = 2;
         line.MarkerSize = 7;
-        line.LinePattern = dashed ? LinePattern.Dashed : LinePattern.Solid;
+        line.LinePattern = pattern;
     }
 }

@@ -8,4 +8,7 @@ internal enum AuthorityMode
 
     /// <summary>The socket path itself: kube-apiserver's KMS v1 client, and v2 before 1.32. The plugin's normalizer rewrites it.</summary>
     SocketPath,
+
+    /// <summary>The socket path with every '/' as %2F, as newer grpc-go sends its default authority. The plugin's normalizer rewrites it.</summary>
+    PercentEncoded,
 }

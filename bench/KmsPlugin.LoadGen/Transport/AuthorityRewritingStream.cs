@@ -21,16 +21,16 @@ internal sealed class AuthorityRewritingStream(Stream inner, byte[] placeholder,
 
     public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
-    /// <summary>A host SocketsHttpHandler accepts, as long as the socket path and unlikely to occur in a payload.</summary>
-    public static string PlaceholderFor(string socketPath)
+    /// <summary>A host SocketsHttpHandler accepts, as long as the authority to send and unlikely to occur in a payload.</summary>
+    public static string PlaceholderFor(string authority)
     {
         const string Marker = "kmsloadgenauthority";
-        if (socketPath.Length < 12)
+        if (authority.Length < 12)
         {
-            throw new ArgumentException($"socket path {socketPath} is too short to stand in for as :authority (12 characters at least)");
+            throw new ArgumentException($"socket path {authority} is too short to stand in for as :authority (12 characters at least)");
         }
 
-        return socketPath.Length <= Marker.Length ? Marker[..socketPath.Length] : Marker + new string('x', socketPath.Length - Marker.Length);
+        return authority.Length <= Marker.Length ? Marker[..authority.Length] : Marker + new string('x', authority.Length - Marker.Length);
     }
 
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)

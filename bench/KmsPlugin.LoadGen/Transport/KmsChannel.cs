@@ -9,7 +9,8 @@ internal static class KmsChannel
 {
     public static GrpcChannel Create(string socketPath, AuthorityMode authority)
     {
-        string? placeholder = authority == AuthorityMode.SocketPath ? AuthorityRewritingStream.PlaceholderFor(socketPath) : null;
+        string header = HeaderValue(socketPath, authority);
+        string? placeholder = authority == AuthorityMode.Localhost ? null : AuthorityRewritingStream.PlaceholderFor(header);
         var sockets = new SocketsHttpHandler
         {
             ConnectCallback = async (_, cancellationToken) =>
@@ -21,7 +22,7 @@ internal static class KmsChannel
                     Stream stream = new NetworkStream(socket, ownsSocket: true);
                     return placeholder is null
                         ? stream
-                        : new AuthorityRewritingStream(stream, Encoding.ASCII.GetBytes(placeholder), Encoding.UTF8.GetBytes(socketPath));
+                        : new AuthorityRewritingStream(stream, Encoding.ASCII.GetBytes(placeholder), Encoding.UTF8.GetBytes(header));
                 }
                 catch
                 {
@@ -36,6 +37,19 @@ internal static class KmsChannel
         return GrpcChannel.ForAddress("http://localhost", new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true });
     }
 
-    public static string HeaderValue(string socketPath, AuthorityMode authority) =>
-        authority == AuthorityMode.SocketPath ? socketPath : "localhost";
+    public static string HeaderValue(string socketPath, AuthorityMode authority) => authority switch
+    {
+        AuthorityMode.SocketPath => socketPath,
+        // What Go's url.PathEscape makes of a socket path: only '/' changes in the paths used here.
+        AuthorityMode.PercentEncoded => socketPath.Replace("/", "%2F", StringComparison.Ordinal),
+        _ => "localhost",
+    };
+
+    /// <summary>The name of the mode in results and on the command line.</summary>
+    public static string ModeName(AuthorityMode authority) => authority switch
+    {
+        AuthorityMode.SocketPath => "socket-path",
+        AuthorityMode.PercentEncoded => "percent-encoded",
+        _ => "localhost",
+    };
 }

@@ -1,5 +1,5 @@
 using System.Text;
-using KmsPlugin.Server.Cli.Configuration;
+using KmsPlugin.Server.Configuration;
 
 namespace KmsPlugin.Fuzz.Targets;
 

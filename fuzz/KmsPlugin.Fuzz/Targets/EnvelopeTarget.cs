@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using KmsPlugin.Core.Envelope;
 using KmsPlugin.Core.Errors;
-using KmsPlugin.Core.Keystore;
+using KmsPlugin.RootKeys.Keystore;
 
 namespace KmsPlugin.Fuzz.Targets;
 
@@ -14,7 +14,7 @@ namespace KmsPlugin.Fuzz.Targets;
 internal sealed class EnvelopeTarget : IFuzzTarget, IDisposable
 {
     private readonly string _keystorePath;
-    private readonly Lazy<(SoftwareKeyEncryptionKeyProvider Provider, EnvelopeEncryptor Encryptor, HashSet<string> Seeds)> _state;
+    private readonly Lazy<(KeystoreRootKeyProvider Provider, EnvelopeEncryptor Encryptor, HashSet<string> Seeds)> _state;
 
     public EnvelopeTarget(string workDirectory)
     {
@@ -27,12 +27,12 @@ internal sealed class EnvelopeTarget : IFuzzTarget, IDisposable
     public IEnumerable<(string Name, byte[] Bytes)> Seeds()
     {
         File.Delete(_keystorePath);
-        var keystore = Keystore.Create(_keystorePath, WorkKeystore.Passphrase, WorkKeystore.Options);
+        var keystore = KeystoreFile.Create(_keystorePath, WorkKeystore.Passphrase, WorkKeystore.Options);
         var seeds = new List<(string, byte[])>();
         using (keystore)
         {
             var second = keystore.AddKey();
-            using var provider = new SoftwareKeyEncryptionKeyProvider(keystore);
+            using var provider = new KeystoreRootKeyProvider(keystore);
             Seal(provider, "first-key", seeds);
             keystore.Promote(second.Id);
             provider.Reload(keystore);
@@ -70,7 +70,7 @@ internal sealed class EnvelopeTarget : IFuzzTarget, IDisposable
         }
     }
 
-    private static void Seal(SoftwareKeyEncryptionKeyProvider provider, string label, List<(string, byte[])> seeds)
+    private static void Seal(KeystoreRootKeyProvider provider, string label, List<(string, byte[])> seeds)
     {
         using var encryptor = new EnvelopeEncryptor(provider, new EnvelopeOptions(), TimeProvider.System);
         foreach (var size in new[] { 0, 1, 32, 300 })
@@ -80,10 +80,10 @@ internal sealed class EnvelopeTarget : IFuzzTarget, IDisposable
         }
     }
 
-    private (SoftwareKeyEncryptionKeyProvider, EnvelopeEncryptor, HashSet<string>) Open()
+    private (KeystoreRootKeyProvider, EnvelopeEncryptor, HashSet<string>) Open()
     {
-        using var keystore = Keystore.Load(_keystorePath, WorkKeystore.Passphrase, WorkKeystore.Options);
-        var provider = new SoftwareKeyEncryptionKeyProvider(keystore);
+        using var keystore = KeystoreFile.Load(_keystorePath, WorkKeystore.Passphrase, WorkKeystore.Options);
+        var provider = new KeystoreRootKeyProvider(keystore);
         var seeds = File.ReadAllLines(_keystorePath + ".seeds").ToHashSet(StringComparer.Ordinal);
         return (provider, new EnvelopeEncryptor(provider, new EnvelopeOptions(), TimeProvider.System), seeds);
     }

@@ -1,4 +1,4 @@
-using KmsPlugin.Server.Http2;
+using KmsPlugin.Server.AuthorityNormalizer;
 
 namespace KmsPlugin.Fuzz.Targets;
 

@@ -1,5 +1,5 @@
 using System.Buffers;
-using KmsPlugin.Server.Http2;
+using KmsPlugin.Server.AuthorityNormalizer;
 
 namespace KmsPlugin.Fuzz.Targets;
 

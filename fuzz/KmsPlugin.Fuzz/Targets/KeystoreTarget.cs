@@ -1,5 +1,5 @@
 using KmsPlugin.Core.Errors;
-using KmsPlugin.Core.Keystore;
+using KmsPlugin.RootKeys.Keystore;
 
 namespace KmsPlugin.Fuzz.Targets;
 
@@ -16,7 +16,7 @@ internal sealed class KeystoreTarget(string workDirectory) : IFuzzTarget
     {
         var path = Path.Combine(workDirectory, "seed-keystore.json");
         File.Delete(path);
-        using var keystore = Keystore.Create(path, WorkKeystore.Passphrase, WorkKeystore.Options);
+        using var keystore = KeystoreFile.Create(path, WorkKeystore.Passphrase, WorkKeystore.Options);
         keystore.AddKey(DateTimeOffset.UtcNow.AddDays(90));
         yield return ("keystore-file", File.ReadAllBytes(path));
         yield return ("key-ring", keystore.WithRing(KeyRingSerializer.Serialize));
@@ -28,7 +28,7 @@ internal sealed class KeystoreTarget(string workDirectory) : IFuzzTarget
         {
             if (WorkKeystore.IsCheap(KeystoreFileFormat.Parse(input).Header.Kdf))
             {
-                Keystore.FromContent("fuzz.json", input, WorkKeystore.Passphrase, WorkKeystore.Options).Dispose();
+                KeystoreFile.FromContent("fuzz.json", input, WorkKeystore.Passphrase, WorkKeystore.Options).Dispose();
             }
         }
         catch (FormatException)

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using KmsPlugin.Core.Envelope;
-using KmsPlugin.Core.Keystore;
-using KmsPlugin.Kubernetes;
+using KmsPlugin.RootKeys.Keystore;
+using KmsPlugin.EtcdValues;
 
 namespace KmsPlugin.Fuzz.Targets;
 
@@ -21,7 +21,7 @@ internal sealed class KubeValueTarget(string repositoryRoot) : IFuzzTarget
             yield return (Path.GetFileNameWithoutExtension(file), File.ReadAllBytes(file));
         }
 
-        using var provider = SoftwareKeyEncryptionKeyProvider.CreateDevelopment();
+        using var provider = KeystoreRootKeyProvider.CreateDevelopment();
         using var encryptor = new EnvelopeEncryptor(provider, new EnvelopeOptions(), TimeProvider.System);
         var dek = RandomNumberGenerator.GetBytes(32);
         var wrapped = encryptor.EncryptAsync(dek, default).AsTask().GetAwaiter().GetResult().Ciphertext;

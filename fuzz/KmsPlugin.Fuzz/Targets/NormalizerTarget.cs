@@ -1,5 +1,5 @@
 using System.IO.Pipelines;
-using KmsPlugin.Server.Http2;
+using KmsPlugin.Server.AuthorityNormalizer;
 using Microsoft.AspNetCore.Connections;
 
 namespace KmsPlugin.Fuzz.Targets;

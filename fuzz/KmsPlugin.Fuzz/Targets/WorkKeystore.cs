@@ -1,4 +1,4 @@
-using KmsPlugin.Core.Keystore;
+using KmsPlugin.RootKeys.Keystore;
 
 namespace KmsPlugin.Fuzz.Targets;
 

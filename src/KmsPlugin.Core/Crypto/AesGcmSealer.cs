@@ -23,10 +23,16 @@ internal static class AesGcmSealer
     public static byte[] Seal(AesGcm aes, ReadOnlySpan<byte> plaintext, ReadOnlySpan<byte> associatedData)
     {
         var output = new byte[Overhead + plaintext.Length];
+        Seal(aes, plaintext, associatedData, output);
+        return output;
+    }
+
+    /// <summary>Seals into <paramref name="destination"/>, exactly <see cref="Overhead"/> + plaintext long, with a fresh random nonce.</summary>
+    public static void Seal(AesGcm aes, ReadOnlySpan<byte> plaintext, ReadOnlySpan<byte> associatedData, Span<byte> destination)
+    {
         Span<byte> nonce = stackalloc byte[NonceSize];
         RandomNumberGenerator.Fill(nonce);
-        Seal(aes, nonce, plaintext, associatedData, output);
-        return output;
+        Seal(aes, nonce, plaintext, associatedData, destination);
     }
 
     /// <summary>

@@ -1,4 +1,4 @@
-using KmsPlugin.Core.Keys;
+using KmsPlugin.Core.RootKeys;
 
 namespace KmsPlugin.Core.Envelope;
 
@@ -7,7 +7,7 @@ internal sealed class ActiveDataKey
 {
     public long Uses;
 
-    public ActiveDataKey(DataEncryptionKey key, PrimaryKeyEncryptionKey rootKey, byte[] header, long createdTimestamp)
+    public ActiveDataKey(DataEncryptionKey key, PrimaryRootKey rootKey, byte[] header, long createdTimestamp)
     {
         Key = key;
         RootKey = rootKey;
@@ -17,7 +17,7 @@ internal sealed class ActiveDataKey
 
     public DataEncryptionKey Key { get; }
 
-    public PrimaryKeyEncryptionKey RootKey { get; }
+    public PrimaryRootKey RootKey { get; }
 
     public byte[] Header { get; }
 

@@ -1,10 +1,11 @@
 using System.Security.Cryptography;
+using KmsPlugin.Core.Crypto;
 
 namespace KmsPlugin.Core.Envelope;
 
 /// <summary>
-/// An unwrapped AES-256 plugin DEK. <see cref="AesGcm"/> instances are reused through a small
-/// pool, and one instance is never used by two calls at once. Lifetime is reference counted:
+/// An unwrapped AES-256 plugin DEK. <see cref="AesGcm"/> instances are reused through an
+/// <see cref="AesGcmPool"/>. Lifetime is reference counted:
 /// the cache and the current-DEK slot each hold a reference, every operation takes one, and the
 /// key bytes are zeroed when the last reference goes.
 /// </summary>
@@ -13,7 +14,7 @@ internal sealed class DataEncryptionKey
     public const int KeySize = 32;
 
     private readonly byte[] _key;
-    private readonly AesGcm?[] _pool;
+    private readonly AesGcmPool _pool;
     private int _references = 1;
 
     /// <summary>Takes ownership of <paramref name="key"/>; the caller must not keep using it.</summary>
@@ -25,7 +26,7 @@ internal sealed class DataEncryptionKey
         }
 
         _key = key;
-        _pool = new AesGcm?[Math.Max(2, Environment.ProcessorCount * 2)];
+        _pool = new AesGcmPool(key, Math.Max(2, Environment.ProcessorCount * 2));
     }
 
     public static DataEncryptionKey Generate() => new(RandomNumberGenerator.GetBytes(KeySize));
@@ -58,80 +59,35 @@ internal sealed class DataEncryptionKey
             return;
         }
 
+        _pool.Dispose();
         CryptographicOperations.ZeroMemory(_key);
-        for (var i = 0; i < _pool.Length; i++)
-        {
-            Interlocked.Exchange(ref _pool[i], null)?.Dispose();
-        }
     }
 
-    /// <summary>Caller must hold a reference.</summary>
-    public void Seal(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> plaintext, Span<byte> ciphertext, Span<byte> tag, ReadOnlySpan<byte> associatedData)
+    /// <summary>Caller must hold a reference. Writes nonce | ciphertext | tag (see <see cref="AesGcmSealer"/>) into <paramref name="destination"/>.</summary>
+    public void Seal(ReadOnlySpan<byte> plaintext, ReadOnlySpan<byte> associatedData, Span<byte> destination)
     {
-        var gcm = Rent();
+        var gcm = _pool.Rent();
         try
         {
-            gcm.Encrypt(nonce, plaintext, ciphertext, tag, associatedData);
+            AesGcmSealer.Seal(gcm, plaintext, associatedData, destination);
         }
         finally
         {
-            Return(gcm);
+            _pool.Return(gcm);
         }
     }
 
     /// <summary>Caller must hold a reference. Returns false (and zeroes the output) when not authentic.</summary>
-    public bool TryOpen(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> tag, Span<byte> plaintext, ReadOnlySpan<byte> associatedData)
+    public bool TryOpen(ReadOnlySpan<byte> sealedMessage, ReadOnlySpan<byte> associatedData, Span<byte> plaintext)
     {
-        var gcm = Rent();
+        var gcm = _pool.Rent();
         try
         {
-            gcm.Decrypt(nonce, ciphertext, tag, plaintext, associatedData);
-            return true;
-        }
-        catch (AuthenticationTagMismatchException)
-        {
-            CryptographicOperations.ZeroMemory(plaintext);
-            return false;
+            return AesGcmSealer.TryOpen(gcm, sealedMessage, associatedData, plaintext);
         }
         finally
         {
-            Return(gcm);
+            _pool.Return(gcm);
         }
-    }
-
-    private AesGcm Rent()
-    {
-        for (var i = 0; i < _pool.Length; i++)
-        {
-            var gcm = Interlocked.Exchange(ref _pool[i], null);
-            if (gcm is not null)
-            {
-                return gcm;
-            }
-        }
-
-        return new AesGcm(_key, EnvelopeFormat.TagSize);
-    }
-
-    private void Return(AesGcm gcm)
-    {
-        if (Volatile.Read(ref _references) > 0)
-        {
-            for (var i = 0; i < _pool.Length; i++)
-            {
-                if (Interlocked.CompareExchange(ref _pool[i], gcm, null) is null)
-                {
-                    // Release may have emptied the pool between our check and the store.
-                    if (Volatile.Read(ref _references) == 0 && Interlocked.Exchange(ref _pool[i], null) is { } late)
-                    {
-                        late.Dispose();
-                    }
-
-                    return;
-                }
-            }
-        }
-
-        gcm.Dispose();
     }
 }

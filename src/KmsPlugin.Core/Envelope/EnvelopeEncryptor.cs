@@ -1,7 +1,8 @@
 using System.Security.Cryptography;
 using System.Text;
+using KmsPlugin.Core.Crypto;
 using KmsPlugin.Core.Errors;
-using KmsPlugin.Core.Keys;
+using KmsPlugin.Core.RootKeys;
 
 namespace KmsPlugin.Core.Envelope;
 
@@ -11,7 +12,7 @@ namespace KmsPlugin.Core.Envelope;
 /// </summary>
 internal sealed class EnvelopeEncryptor : IDisposable
 {
-    private readonly IKeyEncryptionKeyProvider _provider;
+    private readonly IRootKeyProvider _provider;
     private readonly DataEncryptionKeyRotationPolicy _rotation;
     private readonly TimeProvider _time;
     private readonly TimeSpan _rootKeyTimeout;
@@ -19,8 +20,9 @@ internal sealed class EnvelopeEncryptor : IDisposable
     private readonly SemaphoreSlim _rotationLock = new(1, 1);
     private ActiveDataKey? _active;
     private long _rotations;
+    private long _envelopesParsed;
 
-    public EnvelopeEncryptor(IKeyEncryptionKeyProvider provider, EnvelopeOptions options, TimeProvider time)
+    public EnvelopeEncryptor(IRootKeyProvider provider, EnvelopeOptions options, TimeProvider time)
     {
         var problems = options.Validate();
         if (problems.Count > 0)
@@ -39,7 +41,10 @@ internal sealed class EnvelopeEncryptor : IDisposable
 
     public long DataKeyRotations => Interlocked.Read(ref _rotations);
 
-    public IKeyEncryptionKeyProvider Provider => _provider;
+    public IRootKeyProvider Provider => _provider;
+
+    /// <summary>Envelope headers parsed by <see cref="DecryptAsync(ReadOnlyMemory{byte}, ExpectedRootKey?, CancellationToken)"/>: one per call, hit or miss.</summary>
+    public long EnvelopesParsed => Interlocked.Read(ref _envelopesParsed);
 
     public ValueTask<SealedEnvelope> EncryptAsync(ReadOnlyMemory<byte> plaintext, CancellationToken cancellationToken)
     {
@@ -52,13 +57,24 @@ internal sealed class EnvelopeEncryptor : IDisposable
         return EncryptAfterRotationAsync(active, plaintext, cancellationToken);
     }
 
-    public ValueTask<byte[]> DecryptAsync(ReadOnlyMemory<byte> envelope, CancellationToken cancellationToken)
+    public ValueTask<byte[]> DecryptAsync(ReadOnlyMemory<byte> envelope, CancellationToken cancellationToken) =>
+        DecryptAsync(envelope, expected: null, cancellationToken);
+
+    /// <summary>
+    /// Opens <paramref name="envelope"/>, parsing its header once whether its DEK is cached or not.
+    /// With <paramref name="expected"/> (KMS v2's key_id), an envelope sealed under another root key
+    /// is refused before any key is looked up.
+    /// </summary>
+    public ValueTask<byte[]> DecryptAsync(ReadOnlyMemory<byte> envelope, ExpectedRootKey? expected, CancellationToken cancellationToken)
     {
-        var parts = EnvelopeFormat.Parse(envelope.Span);
+        var parsed = new ParsedEnvelope(envelope);
+        Interlocked.Increment(ref _envelopesParsed);
+        var parts = parsed.Parts;
+        expected?.Check(parts.KeyId);
         var entry = _cache.TryAcquire(parts.WrappedKey);
         if (entry is null)
         {
-            return DecryptAfterUnwrapAsync(envelope, cancellationToken);
+            return DecryptAfterUnwrapAsync(parsed, cancellationToken);
         }
 
         try
@@ -97,10 +113,7 @@ internal sealed class EnvelopeEncryptor : IDisposable
             var header = active.Header;
             var output = new byte[EnvelopeFormat.SealedLength(header.Length, plaintext.Length)];
             header.CopyTo(output, 0);
-            var nonce = output.AsSpan(header.Length, EnvelopeFormat.NonceSize);
-            RandomNumberGenerator.Fill(nonce);
-            var ciphertext = output.AsSpan(header.Length + EnvelopeFormat.NonceSize, plaintext.Length);
-            active.Key.Seal(nonce, plaintext, ciphertext, output.AsSpan(output.Length - EnvelopeFormat.TagSize), header);
+            active.Key.Seal(plaintext, header, output.AsSpan(header.Length));
             envelope = output;
             return true;
         }
@@ -163,9 +176,9 @@ internal sealed class EnvelopeEncryptor : IDisposable
         }
     }
 
-    private async ValueTask<byte[]> DecryptAfterUnwrapAsync(ReadOnlyMemory<byte> envelope, CancellationToken cancellationToken)
+    private async ValueTask<byte[]> DecryptAfterUnwrapAsync(ParsedEnvelope envelope, CancellationToken cancellationToken)
     {
-        var (rootKeyId, wrapped, context) = ReadKeyReference(envelope.Span);
+        var (rootKeyId, wrapped, context) = ReadKeyReference(envelope.Parts);
         var rootKey = _provider.GetForDecrypt(rootKeyId);
         var entry = await _cache.AcquireOrUnwrapAsync(
             wrapped,
@@ -174,7 +187,7 @@ internal sealed class EnvelopeEncryptor : IDisposable
             cancellationToken).ConfigureAwait(false);
         try
         {
-            return Open(entry, EnvelopeFormat.Parse(envelope.Span));
+            return Open(entry, envelope.Parts);
         }
         finally
         {
@@ -182,13 +195,12 @@ internal sealed class EnvelopeEncryptor : IDisposable
         }
     }
 
-    private static (string RootKeyId, ReadOnlyMemory<byte> WrappedKey, byte[] Context) ReadKeyReference(ReadOnlySpan<byte> envelope)
+    private static (string RootKeyId, ReadOnlyMemory<byte> WrappedKey, byte[] Context) ReadKeyReference(EnvelopeParts parts)
     {
-        var parts = EnvelopeFormat.Parse(envelope);
         return (Encoding.ASCII.GetString(parts.KeyId), parts.WrappedKey.ToArray(), parts.WrapContext.ToArray());
     }
 
-    private async ValueTask<DataEncryptionKey> UnwrapAsync(IKeyEncryptionKey rootKey, byte[] wrappedKey, byte[] context)
+    private async ValueTask<DataEncryptionKey> UnwrapAsync(IRootKey rootKey, byte[] wrappedKey, byte[] context)
     {
         var buffer = new byte[Math.Max(wrappedKey.Length, DataEncryptionKey.KeySize)];
         try
@@ -235,8 +247,8 @@ internal sealed class EnvelopeEncryptor : IDisposable
         // Throws when the root key has been disabled since the DEK was cached.
         _provider.GetForDecrypt(entry.RootKeyId);
 
-        var plaintext = new byte[parts.Ciphertext.Length];
-        if (!entry.Key.TryOpen(parts.Nonce, parts.Ciphertext, parts.Tag, plaintext, parts.Header))
+        var plaintext = new byte[AesGcmSealer.PlaintextLength(parts.Sealed.Length)];
+        if (!entry.Key.TryOpen(parts.Sealed, parts.Header, plaintext))
         {
             throw KmsException.CiphertextRejected("authentication failed");
         }

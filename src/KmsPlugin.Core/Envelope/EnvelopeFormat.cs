@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using KmsPlugin.Core.Crypto;
 using KmsPlugin.Core.Errors;
 
 namespace KmsPlugin.Core.Envelope;
@@ -8,7 +9,7 @@ namespace KmsPlugin.Core.Envelope;
 /// open it without state:
 /// <code>
 /// 0        1          2                2+n               4+n            4+n+w      16+n+w        end-16   end
-/// | format | kekIdLen | kek id (n B)   | wrappedLen (BE) | wrapped DEK  | nonce 12 | ciphertext  | tag 16 |
+/// | format | rootKeyIdLen | root key id (n B)   | wrappedLen (BE) | wrapped DEK  | nonce 12 | ciphertext  | tag 16 |
 /// |&lt;-------- wrap context ---------&gt;|                                 |
 /// |&lt;------------------------- header = payload AAD ------------------&gt;|
 /// </code>
@@ -18,8 +19,8 @@ namespace KmsPlugin.Core.Envelope;
 internal static class EnvelopeFormat
 {
     public const byte Version1 = 0x01;
-    public const int NonceSize = 12;
-    public const int TagSize = 16;
+    public const int NonceSize = AesGcmSealer.NonceSize;
+    public const int TagSize = AesGcmSealer.TagSize;
     public const int MaxKeyIdLength = byte.MaxValue;
     public const int MaxWrappedKeyLength = ushort.MaxValue;
 
@@ -55,13 +56,16 @@ internal static class EnvelopeFormat
     }
 
     public static int SealedLength(int headerLength, int plaintextLength) =>
-        headerLength + NonceSize + plaintextLength + TagSize;
+        headerLength + AesGcmSealer.Overhead + plaintextLength;
 
     /// <summary>
     /// Splits <paramref name="envelope"/> into its parts without copying. Every malformed input
     /// throws <see cref="KmsException"/> (<see cref="KmsErrorKind.InvalidCiphertext"/>).
     /// </summary>
-    public static EnvelopeParts Parse(ReadOnlySpan<byte> envelope)
+    public static EnvelopeParts Parse(ReadOnlySpan<byte> envelope) => new(envelope, Measure(envelope));
+
+    /// <summary>The one check of an envelope's header: every malformed input throws, as in <see cref="Parse"/>.</summary>
+    public static EnvelopeLayout Measure(ReadOnlySpan<byte> envelope)
     {
         if (envelope.Length < MinimumLength)
         {
@@ -87,7 +91,7 @@ internal static class EnvelopeFormat
             throw KmsException.CiphertextRejected("malformed wrapped data key");
         }
 
-        return new EnvelopeParts(envelope, contextLength, headerLength);
+        return new EnvelopeLayout(contextLength, headerLength);
     }
 
     /// <summary>Key ids are printable ASCII so they are valid UTF-8 and safe in logs and key_id fields.</summary>

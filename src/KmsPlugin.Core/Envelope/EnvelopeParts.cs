@@ -7,11 +7,12 @@ internal readonly ref struct EnvelopeParts
     private readonly int _contextLength;
     private readonly int _headerLength;
 
-    public EnvelopeParts(ReadOnlySpan<byte> envelope, int contextLength, int headerLength)
+    /// <summary><paramref name="layout"/> must come from <see cref="EnvelopeFormat.Measure"/> of the same bytes.</summary>
+    public EnvelopeParts(ReadOnlySpan<byte> envelope, EnvelopeLayout layout)
     {
         _envelope = envelope;
-        _contextLength = contextLength;
-        _headerLength = headerLength;
+        _contextLength = layout.ContextLength;
+        _headerLength = layout.HeaderLength;
     }
 
     public ReadOnlySpan<byte> KeyId => _envelope.Slice(2, _contextLength - 2);
@@ -22,10 +23,6 @@ internal readonly ref struct EnvelopeParts
 
     public ReadOnlySpan<byte> Header => _envelope[.._headerLength];
 
-    public ReadOnlySpan<byte> Nonce => _envelope.Slice(_headerLength, EnvelopeFormat.NonceSize);
-
-    public ReadOnlySpan<byte> Ciphertext =>
-        _envelope[(_headerLength + EnvelopeFormat.NonceSize)..^EnvelopeFormat.TagSize];
-
-    public ReadOnlySpan<byte> Tag => _envelope[^EnvelopeFormat.TagSize..];
+    /// <summary>nonce | ciphertext | tag, as <see cref="Crypto.AesGcmSealer"/> lays it out.</summary>
+    public ReadOnlySpan<byte> Sealed => _envelope[_headerLength..];
 }

@@ -1,9 +1,9 @@
 using System.CommandLine;
 using KmsPlugin.Core.Errors;
-using KmsPlugin.Core.Keys;
-using KmsPlugin.Pkcs11;
-using KmsPlugin.Server.Cli.Configuration;
+using KmsPlugin.Core.RootKeys;
+using KmsPlugin.Server.Configuration;
 using KmsPlugin.Server.Etcd;
+using KmsPlugin.Server.RootKeys;
 
 namespace KmsPlugin.Server.Cli;
 
@@ -16,46 +16,27 @@ internal sealed class BackupRootKeyOptions
     /// <summary>Not serve's 2s: nobody waits on this call but the operator, and HSM backups can be slow.</summary>
     private static readonly TimeSpan RootKeyTimeout = TimeSpan.FromSeconds(30);
 
-    private static readonly ServeSetting[] Settings =
-    [
-        ServeSettings.Provider, ServeSettings.Keystore, ServeSettings.PassphraseFile,
-        ServeSettings.Pkcs11Module, ServeSettings.Pkcs11Token, ServeSettings.Pkcs11TokenSerial, ServeSettings.Pkcs11PinFile,
-        ServeSettings.Pkcs11Key, ServeSettings.Pkcs11DecryptKeys, ServeSettings.Pkcs11MaxSessions, ServeSettings.Pkcs11CallTimeout,
-    ];
+    /// <summary>Every root-key setting but <c>--dev</c>: an ephemeral key has no backup.</summary>
+    private static readonly ServeSetting[] Settings = [.. RootKeyModules.Settings.Where(s => s != RootKeyModules.Dev)];
 
-    private readonly Dictionary<ServeSetting, Option> _options = Settings.ToDictionary(s => s, s => s.CreateOption());
+    private readonly VerbSettings _settings = new(Settings);
 
-    public void AddTo(Command command)
-    {
-        foreach (var option in _options.Values)
-        {
-            command.Options.Add(option);
-        }
-    }
+    public void AddTo(Command command) => _settings.AddTo(command);
 
-    /// <summary>True when any root-key flag is on the command line: the offline (backup) mode.</summary>
-    public bool Given(ParseResult parse) => _options.Values.Any(option => parse.GetResult(option) is { Implicit: false });
+    /// <summary>True when any root-key flag, or <c>--config</c>, is on the command line: the offline (backup) mode.</summary>
+    public bool Given(ParseResult parse) => _settings.Given(parse);
 
     /// <summary>Checks the settings as `serve` does, adding every problem; null when unusable.</summary>
-    public (RootKeySource? Source, string Description) Resolve(ParseResult parse, List<string> problems)
+    public (IRootKeySource? Source, IRootKeyModule Module) Resolve(ParseResult parse, List<string> problems)
     {
-        var sources = new SettingSources(
-            setting => _options.TryGetValue(setting, out var option) ? ServeCommand.FlagValue(parse, setting, option) : null,
-            file: null,
-            name => Settings.Any(s => s.EnvironmentVariable == name) ? EnvironmentVariables.Get(name) : null);
-        var settings = ServeConfiguration.Resolve(sources, problems);
-        if (settings.Provider == ServeConfiguration.Pkcs11Provider)
+        var settings = ServeConfiguration.Resolve(_settings.Resolve(parse, problems), problems);
+        if (!settings.RootKeys.Configured(settings))
         {
-            return (RootKeySource.ForPkcs11(settings.Pkcs11, problems), $"PKCS#11 token \"{settings.Pkcs11.TokenLabel}\"");
+            problems.Add($"the backup's root keys: give {RootKeyModules.NoBackupSelected}");
+            return (null, settings.RootKeys);
         }
 
-        if (settings.KeystorePath is null)
-        {
-            problems.Add($"the backup's root keys: give {ServeSettings.Keystore.Flag} and {ServeSettings.PassphraseFile.Flag}, or {ServeSettings.Provider.Flag} pkcs11 with the token's settings");
-            return (null, "");
-        }
-
-        return (RootKeySource.ForKeystore(settings.KeystorePath, settings.PassphraseFile, problems), $"keystore \"{settings.KeystorePath}\"");
+        return (settings.RootKeys.Check(settings, problems), settings.RootKeys);
     }
 
     /// <summary>
@@ -63,12 +44,12 @@ internal sealed class BackupRootKeyOptions
     /// returns the checker that owns them. Throws <see cref="KmsException"/> with one line when they
     /// cannot be used: a wrong passphrase, not a keystore, a token that is not there.
     /// </summary>
-    public static BackupKeyChecker Open(RootKeySource source)
+    public static BackupKeyChecker Open(IRootKeySource source, IRootKeyModule module)
     {
         var rootKeys = source.Open();
-        if (rootKeys is Pkcs11KeyEncryptionKeyProvider { Failure: { } failure } disconnected)
+        if (module.Unavailable(rootKeys) is { } failure)
         {
-            disconnected.Dispose();
+            (rootKeys as IDisposable)?.Dispose();
             throw new KmsException(failure.Kind, failure.Message);
         }
 

@@ -32,4 +32,13 @@ internal static class DurationText
         duration = parsed.Value;
         return true;
     }
+
+    /// <summary>The shortest text <see cref="TryParse"/> reads back as <paramref name="duration"/>: <c>2s</c>, <c>720h</c>.</summary>
+    public static string Format(TimeSpan duration) => duration switch
+    {
+        { Ticks: var t } when t % TimeSpan.TicksPerHour == 0 && t > 0 => $"{t / TimeSpan.TicksPerHour}h",
+        { Ticks: var t } when t % TimeSpan.TicksPerMinute == 0 && t > 0 => $"{t / TimeSpan.TicksPerMinute}m",
+        { Ticks: var t } when t % TimeSpan.TicksPerSecond == 0 => $"{t / TimeSpan.TicksPerSecond}s",
+        _ => $"{duration.TotalMilliseconds.ToString(CultureInfo.InvariantCulture)}ms",
+    };
 }

@@ -4,6 +4,7 @@ namespace KmsPlugin.Server.Cli;
 internal static class EnvironmentVariables
 {
     public const string Config = "KMS_PLUGIN_CONFIG";
+    public const string Provider = "KMS_PLUGIN_PROVIDER";
     public const string Socket = "KMS_PLUGIN_SOCKET";
     public const string SocketMode = "KMS_PLUGIN_SOCKET_MODE";
     public const string Keystore = "KMS_PLUGIN_KEYSTORE";

@@ -4,6 +4,8 @@ using KmsPlugin.Core.Errors;
 using KmsPlugin.Server.Etcd;
 using KmsPlugin.Server.Hosting;
 
+using KmsPlugin.Server.RootKeys;
+
 namespace KmsPlugin.Server.Cli;
 
 /// <summary>`kms-plugin etcd verify`: prove from etcd itself that every Secret is encrypted and still readable.</summary>
@@ -15,14 +17,14 @@ internal static class EtcdCommand
     {
         var options = new EtcdVerifyOptions();
         var verify = new Command("verify", "Read every value under the prefix (read-only) and report how it is stored; exit 0 only when nothing is plaintext and nothing is unreadable. " +
-            "With --socket the running plugin's root keys are checked; with serve's root-key settings (--keystore …, or --provider pkcs11 …) a backup of them is, without any plugin");
+            $"With --socket the running plugin's root keys are checked; with serve's root-key settings ({RootKeyModules.BackupSelection}) a backup of them is, without any plugin");
         options.AddTo(verify);
         verify.SetAction(async (parse, cancellationToken) =>
         {
             var stderr = parse.InvocationConfiguration.Error;
             var problems = options.Check(parse);
             var offline = options.BackupKeys.Given(parse);
-            var (backup, backupName) = offline ? options.BackupKeys.Resolve(parse, problems) : (null, null);
+            var (backup, module) = offline ? options.BackupKeys.Resolve(parse, problems) : (null, null);
             if (problems.Count > 0)
             {
                 foreach (var problem in problems)
@@ -35,11 +37,11 @@ internal static class EtcdCommand
 
             try
             {
-                using var channel = parse.GetValue(options.Socket) is { } socketPath ? UnixSocketChannel.Create(socketPath) : null;
-                using DataKeyChecker? checker = backup is not null ? BackupRootKeyOptions.Open(backup)
+                using var channel = parse.GetValue(options.Socket) is { } socketPath ? UnixSocketClient.Create(socketPath) : null;
+                using DataKeyChecker? checker = backup is not null ? BackupRootKeyOptions.Open(backup, module!)
                     : channel is not null ? new PluginKeyChecker(channel, TimeSpan.FromSeconds(10))
                     : null;
-                var report = await RunAsync(parse, options, checker, backupName, stderr, cancellationToken);
+                var report = await RunAsync(parse, options, checker, backup?.Description, stderr, cancellationToken);
                 Write(parse, options, report);
                 return report.Passed ? 0 : 1;
             }

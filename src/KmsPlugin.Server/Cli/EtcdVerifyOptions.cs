@@ -1,6 +1,8 @@
 using System.CommandLine;
 using KmsPlugin.Server.Etcd;
 
+using KmsPlugin.Server.RootKeys;
+
 namespace KmsPlugin.Server.Cli;
 
 /// <summary>The flags of `etcd verify` and the checks that need no etcd, no plugin and no root key.</summary>
@@ -42,11 +44,11 @@ internal sealed class EtcdVerifyOptions
         var backup = BackupKeys.Given(parse);
         if (socket && backup)
         {
-            problems.Add("give either --socket (a running plugin's root keys) or a backup's root keys (--keystore …, or --provider pkcs11 …), not both");
+            problems.Add($"give either --socket (a running plugin's root keys) or a backup's root keys ({RootKeyModules.BackupSelection}), not both");
         }
         else if (parse.GetValue(DecryptCheck) && !socket && !backup)
         {
-            problems.Add("--decrypt-check needs --socket, or a backup's root keys (--keystore and --passphrase-file, or --provider pkcs11 …)");
+            problems.Add($"--decrypt-check needs --socket, or a backup's root keys ({RootKeyModules.BackupSelectionInFull})");
         }
 
         return problems;

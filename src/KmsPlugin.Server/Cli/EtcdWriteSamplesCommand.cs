@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Grpc.Core;
-using KmsPlugin.Kubernetes;
+using KmsPlugin.EtcdValues;
 using KmsPlugin.Server.Etcd;
 using KmsPlugin.Server.Hosting;
 
@@ -57,7 +57,7 @@ internal static class EtcdWriteSamplesCommand
             {
                 using var etcd = EtcdConnection.Connect(parse.GetValue(endpoints)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)[0],
                     parse.GetValue(caFile), parse.GetValue(certFile), parse.GetValue(keyFile));
-                using var channel = UnixSocketChannel.Create(parse.GetValue(socket)!);
+                using var channel = UnixSocketClient.Create(parse.GetValue(socket)!);
                 using var envelopes = new KubeApiserverEnvelopes(channel, TimeSpan.FromSeconds(10));
                 var writer = new SampleSecretWriter(etcd, envelopes, parse.GetValue(@namespace)!);
                 return settings.Rewrite

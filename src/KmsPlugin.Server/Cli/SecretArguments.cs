@@ -1,3 +1,5 @@
+using KmsPlugin.Server.RootKeys;
+
 namespace KmsPlugin.Server.Cli;
 
 /// <summary>
@@ -7,7 +9,7 @@ namespace KmsPlugin.Server.Cli;
 /// </summary>
 internal static class SecretArguments
 {
-    private static readonly string[] Refused = ["--passphrase", "--pin", "--pkcs11-pin", "--so-pin", "--password"];
+    private static readonly IReadOnlyList<string> Refused = RootKeyModules.RefusedFlags;
 
     /// <summary>Null when no argument is a secret flag; else a message that names the flag, never its value.</summary>
     public static string? Refusal(IEnumerable<string> arguments)
@@ -18,8 +20,7 @@ internal static class SecretArguments
             if (Refused.Contains(flag, StringComparer.OrdinalIgnoreCase))
             {
                 return $"kms-plugin: {flag} is refused: secrets never go on the command line, where ps and shell history show them. " +
-                    $"Give the keystore passphrase with --passphrase-file, {EnvironmentVariables.PassphraseFile} or {EnvironmentVariables.Passphrase}; " +
-                    $"the PKCS#11 PIN with --pkcs11-pin-file (serve), --pin-file (pkcs11 verbs), {Pkcs11EnvironmentVariables.PinFile} or {Pkcs11EnvironmentVariables.Pin}.";
+                    $"Give {string.Join("; ", RootKeyModules.SecretHints)}.";
             }
         }
 

@@ -1,5 +1,5 @@
 using KmsPlugin.Core.Errors;
-using KmsPlugin.Core.Keystore;
+using KmsPlugin.Core.Secrets;
 
 namespace KmsPlugin.Server.Cli;
 
@@ -9,12 +9,6 @@ namespace KmsPlugin.Server.Cli;
 /// </summary>
 internal sealed record SecretSource(string Name, string Description, string FileVariable, string ValueVariable)
 {
-    public static SecretSource KeystorePassphrase { get; } =
-        new("passphrase", "keystore passphrase", EnvironmentVariables.PassphraseFile, EnvironmentVariables.Passphrase);
-
-    public static SecretSource Pkcs11Pin { get; } =
-        new("PIN", "PKCS#11 user PIN", Pkcs11EnvironmentVariables.PinFile, Pkcs11EnvironmentVariables.Pin);
-
     /// <summary>Reads the secret (the caller zeroes it), or adds a problem and returns null.</summary>
     /// <param name="fileFlag">The flag that names the file in this command, for the message.</param>
     public byte[]? Read(string? file, string fileFlag, List<string> problems)

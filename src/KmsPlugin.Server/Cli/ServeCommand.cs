@@ -1,9 +1,10 @@
 using System.CommandLine;
 using KmsPlugin.Core.Errors;
-using KmsPlugin.Core.Keys;
-using KmsPlugin.Server.Cli.Configuration;
-using KmsPlugin.Server.Diagnostics;
+using KmsPlugin.Core.RootKeys;
+using KmsPlugin.Server.Configuration;
 using KmsPlugin.Server.Hosting;
+using KmsPlugin.Server.RootKeys;
+using KmsPlugin.Server.RootKeys.Faults;
 
 namespace KmsPlugin.Server.Cli;
 
@@ -28,83 +29,85 @@ internal static class ServeCommand
         var faultsFile = new Option<string?>("--diagnostics-faults-file") { Hidden = true };
         command.Options.Add(faultsFile);
 
-        command.SetAction(async (parse, cancellationToken) =>
-        {
-            var error = parse.InvocationConfiguration.Error;
-            var problems = new List<string>();
-            var configPath = parse.GetValue(config) ?? EnvironmentVariables.Get(EnvironmentVariables.Config);
-            var file = configPath is null ? null : ConfigFile.Load(configPath, problems);
-            SettingSources Sources(ConfigFile? f) => new(setting => FlagValue(parse, setting, options[setting]), f, EnvironmentVariables.Get);
-            var settings = ServeConfiguration.Resolve(Sources(file), problems);
-            problems.AddRange(UnixSocketFile.Check(settings.SocketPath));
-            var faults = parse.GetValue(faultsFile) is { } faultsPath ? Path.GetFullPath(faultsPath) : null;
-            if (faults is not null && RootKeyFaultsFile.Check(faults) is { } faultsProblem)
-            {
-                problems.Add(faultsProblem);
-            }
-
-            var source = settings.Provider switch
-            {
-                ServeConfiguration.Pkcs11Provider => RootKeySource.ForPkcs11(settings.Pkcs11, problems),
-                _ when settings.Dev => RootKeySource.ForDevelopment(),
-                _ => RootKeySource.ForKeystore(settings.KeystorePath, settings.PassphraseFile, problems),
-            };
-
-            // Wrong PIN, missing key or mechanism: only the token can tell, and they are configuration
-            // problems like the others. A token that is merely away is not: the plugin starts unhealthy.
-            IKeyEncryptionKeyProvider? opened = null;
-            if (problems.Count == 0 && source is { IsPkcs11: true })
-            {
-                try
-                {
-                    opened = source.Open();
-                }
-                catch (KmsException ex)
-                {
-                    problems.Add(ex.Message);
-                }
-            }
-
-            if (problems.Count > 0)
-            {
-                await error.WriteLineAsync("kms-plugin serve: the configuration has problems:");
-                foreach (var problem in problems)
-                {
-                    await error.WriteLineAsync($"  - {problem}");
-                }
-
-                return 2;
-            }
-
-            IKeyEncryptionKeyProvider rootKeys;
-            try
-            {
-                rootKeys = opened ?? source!.Open();
-            }
-            catch (KmsException ex)
-            {
-                await error.WriteLineAsync($"kms-plugin serve: {ex.Message}");
-                return 2;
-            }
-
-            var levels = new LogLevelSwitch(settings.LogLevel);
-            var reload = new ServeReload(file?.Path, Sources, settings, levels, rootKeys);
-            var hostOptions = new PluginHostOptions
-            {
-                Reload = reload.ToRootKeyReload(),
-                SocketPath = settings.SocketPath,
-                SocketMode = settings.SocketMode,
-                ShutdownGrace = settings.ShutdownGrace,
-                Envelope = settings.Envelope,
-                LogLevel = settings.LogLevel,
-                LogLevelSwitch = levels,
-                HealthEndpoint = settings.HealthEndpoint,
-                ExpiryWarning = settings.ExpiryWarning,
-                FaultsFile = faults,
-            };
-            return await ServeRun.RunAsync(hostOptions, rootKeys, settings.Dev, error, cancellationToken);
-        });
+        command.SetAction((parse, cancellationToken) => RunAsync(parse, config, options, faultsFile, cancellationToken));
         return command;
+    }
+
+    private static async Task<int> RunAsync(ParseResult parse, Option<string?> config, Dictionary<ServeSetting, Option> options, Option<string?> faultsFile, CancellationToken cancellationToken)
+    {
+        var error = parse.InvocationConfiguration.Error;
+        var problems = new List<string>();
+        var configPath = parse.GetValue(config) ?? EnvironmentVariables.Get(EnvironmentVariables.Config);
+        var file = configPath is null ? null : ConfigFile.Load(configPath, problems);
+        SettingSources Sources(ConfigFile? f) => new(setting => FlagValue(parse, setting, options[setting]), f, EnvironmentVariables.Get);
+        var settings = ServeConfiguration.Resolve(Sources(file), problems);
+        problems.AddRange(UnixSocketFile.Check(settings.Host.SocketPath));
+        var faults = CheckFaultsFile(parse.GetValue(faultsFile), problems);
+        var source = settings.RootKeys.Check(settings, problems);
+        var opened = OpenToCheck(source, problems);
+        if (problems.Count > 0)
+        {
+            await ReportProblemsAsync(error, problems);
+            return ServeRun.BadConfiguration;
+        }
+
+        IRootKeyProvider rootKeys;
+        try
+        {
+            rootKeys = opened ?? source!.Open();
+        }
+        catch (KmsException ex)
+        {
+            await error.WriteLineAsync($"kms-plugin serve: {ex.Message}");
+            return ServeRun.BadConfiguration;
+        }
+
+        var levels = new LogLevelSwitch(settings.Host.LogLevel);
+        var reload = new ServeSettingsReload(file?.Path, Sources, settings, levels, rootKeys);
+        var hostOptions = settings.Host with { Reload = reload.ToReloadRequest(), LogLevelSwitch = levels, FaultsFile = faults };
+        return await ServeRun.RunAsync(hostOptions, rootKeys, settings.RootKeys, error, cancellationToken);
+    }
+
+    private static string? CheckFaultsFile(string? path, List<string> problems)
+    {
+        var faults = path is null ? null : Path.GetFullPath(path);
+        if (faults is not null && RootKeyFaultsFile.Check(faults) is { } faultsProblem)
+        {
+            problems.Add(faultsProblem);
+        }
+
+        return faults;
+    }
+
+    /// <summary>
+    /// Wrong PIN, missing key or mechanism: only the token can tell, and they are configuration
+    /// problems like the others. A token that is merely away is not: the plugin starts unhealthy.
+    /// </summary>
+    private static IRootKeyProvider? OpenToCheck(IRootKeySource? source, List<string> problems)
+    {
+        if (problems.Count > 0 || source is not { OpeningChecksConfiguration: true })
+        {
+            return null;
+        }
+
+        try
+        {
+            return source.Open();
+        }
+        catch (KmsException ex)
+        {
+            problems.Add(ex.Message);
+            return null;
+        }
+    }
+
+    private static async Task ReportProblemsAsync(TextWriter error, List<string> problems)
+    {
+        await error.WriteLineAsync("kms-plugin serve: the configuration has problems:");
+        foreach (var problem in problems)
+        {
+            await error.WriteLineAsync($"  - {problem}");
+        }
     }
 
     /// <summary>The setting's value when its flag was given on the command line, else null.</summary>

@@ -1,5 +1,6 @@
-using KmsPlugin.Core.Keys;
+using KmsPlugin.Core.RootKeys;
 using KmsPlugin.Server.Hosting;
+using KmsPlugin.Server.RootKeys;
 
 namespace KmsPlugin.Server.Cli;
 
@@ -15,19 +16,13 @@ internal static class ServeRun
     public const int Failed = 1;
     public const int BadConfiguration = 2;
 
-    public static async Task<int> RunAsync(PluginHostOptions options, IKeyEncryptionKeyProvider rootKeys, bool dev, TextWriter error, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(PluginHostOptions options, IRootKeyProvider rootKeys, IRootKeyModule module, TextWriter error, CancellationToken cancellationToken)
     {
         try
         {
             await using var host = await PluginHost.StartAsync(options, rootKeys, cancellationToken: cancellationToken);
             var logging = host.Services.GetRequiredService<ILoggerFactory>();
-            if (dev)
-            {
-                RootKeySource.WarnDevelopment(logging);
-            }
-
-            RootKeySource.WarnIfDisconnected(rootKeys, logging);
-            RootKeySource.ReportRefusedKeys(rootKeys, logging);
+            module.OnStarted(rootKeys, logging);
             await host.RunUntilShutdownAsync();
             if (host.StoppedBySignal)
             {

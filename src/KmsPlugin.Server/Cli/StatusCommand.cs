@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using Google.Protobuf;
 using Grpc.Core;
 using KmsPlugin.Protocol.V1Beta1;
+using KmsPlugin.Server.Configuration;
 using KmsPlugin.Server.Grpc;
 using KmsPlugin.Server.Hosting;
 using V2 = KmsPlugin.Protocol.V2;
@@ -20,7 +21,7 @@ internal static class StatusCommand
 {
     public static Command Create()
     {
-        var socket = CommonOptions.Socket();
+        var socket = new VerbSettings([ServeSettings.Socket]);
         var timeout = new Option<string>("--timeout")
         {
             Description = "Deadline for each call, as kube-apiserver's `timeout` (default 3s)",
@@ -41,7 +42,8 @@ internal static class StatusCommand
             Description = "Instead of checking the socket, read these plugins' metrics URLs (http://cp-1:8787 …) and print their root keys side by side; exit 1 when they differ",
             AllowMultipleArgumentsPerToken = true,
         };
-        var command = new Command("status", "Check a running plugin over its socket the way kube-apiserver's health checks do, and list its root keys") { socket, timeout, api, json, compare };
+        var command = new Command("status", "Check a running plugin over its socket the way kube-apiserver's health checks do, and list its root keys") { timeout, api, json, compare };
+        socket.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
             var asJson = parse.GetValue(json);
@@ -61,7 +63,14 @@ internal static class StatusCommand
             }
 
             var which = parse.GetValue(api)!;
-            using var channel = UnixSocketChannel.Create(parse.GetValue(socket)!);
+            var problems = new List<string>();
+            var socketPath = socket.Resolve(parse, problems).Resolve(ServeSettings.Socket).Text ?? CommonOptions.DefaultSocket;
+            if (problems.Count > 0)
+            {
+                return await RefuseAsync(error, string.Join("; ", problems));
+            }
+
+            using var channel = UnixSocketClient.Create(socketPath);
             var status = 0;
             if (which is "v1" or "both")
             {

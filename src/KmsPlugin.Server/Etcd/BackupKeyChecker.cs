@@ -1,6 +1,6 @@
 using KmsPlugin.Core.Envelope;
 using KmsPlugin.Core.Errors;
-using KmsPlugin.Core.Keys;
+using KmsPlugin.Core.RootKeys;
 
 namespace KmsPlugin.Server.Etcd;
 
@@ -11,10 +11,10 @@ namespace KmsPlugin.Server.Etcd;
 /// </summary>
 internal sealed class BackupKeyChecker : DataKeyChecker
 {
-    private readonly IKeyEncryptionKeyProvider _rootKeys;
+    private readonly IRootKeyProvider _rootKeys;
     private readonly EnvelopeEncryptor _envelopes;
 
-    public BackupKeyChecker(IKeyEncryptionKeyProvider rootKeys, TimeSpan rootKeyTimeout)
+    public BackupKeyChecker(IRootKeyProvider rootKeys, TimeSpan rootKeyTimeout)
     {
         _rootKeys = rootKeys;
         _envelopes = new EnvelopeEncryptor(rootKeys, new EnvelopeOptions { RootKeyCallTimeout = rootKeyTimeout }, TimeProvider.System);
@@ -60,7 +60,7 @@ internal sealed class BackupKeyChecker : DataKeyChecker
     /// <summary>The plugin's v2 Decrypt rule: the key_id must be one it issued for the root key the ciphertext names.</summary>
     private static string? KeyIdProblem(string keyId, ReadOnlySpan<byte> envelope)
     {
-        if (!PrimaryKeyEncryptionKey.TryParseKeyId(keyId, out var rootKeyId, out _))
+        if (!PrimaryRootKey.TryParseKeyId(keyId, out var rootKeyId, out _))
         {
             return "the key_id was not issued by kms-plugin";
         }

@@ -1,5 +1,5 @@
 using System.Security.Cryptography;
-using KmsPlugin.Kubernetes;
+using KmsPlugin.EtcdValues;
 
 namespace KmsPlugin.Server.Etcd;
 

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Google.Protobuf;
 using Grpc.Core;
-using KmsPlugin.Kubernetes;
+using KmsPlugin.EtcdValues;
 using V1 = KmsPlugin.Protocol.V1Beta1;
 using V2 = KmsPlugin.Protocol.V2;
 

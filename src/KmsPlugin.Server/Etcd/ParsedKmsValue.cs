@@ -1,4 +1,4 @@
-using KmsPlugin.Kubernetes;
+using KmsPlugin.EtcdValues;
 
 namespace KmsPlugin.Server.Etcd;
 

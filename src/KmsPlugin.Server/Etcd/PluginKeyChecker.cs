@@ -1,6 +1,6 @@
 using Google.Protobuf;
 using Grpc.Core;
-using KmsPlugin.Core.Keys;
+using KmsPlugin.Core.RootKeys;
 using V1 = KmsPlugin.Protocol.V1Beta1;
 using V2 = KmsPlugin.Protocol.V2;
 
@@ -29,7 +29,7 @@ internal sealed class PluginKeyChecker : DataKeyChecker
     public override async Task<string?> PrimaryRootKeyAsync(CancellationToken cancellationToken)
     {
         var status = await _v2.StatusAsync(new V2.StatusRequest(), Call(cancellationToken));
-        return PrimaryKeyEncryptionKey.TryParseKeyId(status.KeyId, out var root, out _) ? root : null;
+        return PrimaryRootKey.TryParseKeyId(status.KeyId, out var root, out _) ? root : null;
     }
 
     protected override async Task<OpenedDataKey> OpenDataKeyAsync(ParsedKmsValue value, CancellationToken cancellationToken)

@@ -2,7 +2,7 @@ using dotnet_etcd;
 using Etcdserverpb;
 using Google.Protobuf;
 using Grpc.Core;
-using KmsPlugin.Kubernetes;
+using KmsPlugin.EtcdValues;
 
 namespace KmsPlugin.Server.Etcd;
 

@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
 
+using KmsPlugin.Server.RootKeys;
+
 namespace KmsPlugin.Server.Etcd;
 
 /// <summary>The report as a table for people or as JSON for automation (shape: docs/etcd-verify.md).</summary>
@@ -111,7 +113,7 @@ internal static class VerifyReportWriter
     {
         var source = report.Backup is null ? "the plugin" : "the backup";
         return !report.PluginChecked
-            ? "root keys not checked (give --socket, or the backup's root keys with --keystore or --provider pkcs11)"
+            ? $"root keys not checked (give --socket, or the backup's root keys with {RootKeyModules.BackupSelectionShort})"
             : report.DecryptChecked
                 ? $"decrypt check: {report.DecryptedOk} of {report.KmsPluginValues} kms-plugin values read back under their etcd keys with {source}'s root keys"
                 : $"root keys checked against {source} (add --decrypt-check to open every value)";

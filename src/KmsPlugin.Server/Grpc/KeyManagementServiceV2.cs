@@ -2,7 +2,7 @@ using Google.Protobuf;
 using Grpc.Core;
 using KmsPlugin.Core.Envelope;
 using KmsPlugin.Core.Errors;
-using KmsPlugin.Core.Keys;
+using KmsPlugin.Core.RootKeys;
 using KmsPlugin.Protocol.V2;
 using KmsPlugin.Server.Hosting;
 
@@ -72,19 +72,14 @@ internal sealed class KeyManagementServiceV2 : KeyManagementService.KeyManagemen
             throw new KmsException(KmsErrorKind.InvalidCiphertext, annotationProblem);
         }
 
-        if (!PrimaryKeyEncryptionKey.TryParseKeyId(request.KeyId, out var rootKeyId, out var generation) ||
+        if (!PrimaryRootKey.TryParseKeyId(request.KeyId, out var rootKeyId, out var generation) ||
             _encryptor.Provider.NeverIssued(rootKeyId, generation))
         {
             throw new KmsException(KmsErrorKind.InvalidCiphertext, $"key_id \"{Printable(request.KeyId)}\" was not issued by kms-plugin");
         }
 
-        var sealedUnder = EnvelopeEncryptor.ReadRootKeyId(ciphertext.Span);
-        if (!string.Equals(sealedUnder, rootKeyId, StringComparison.Ordinal))
-        {
-            throw new KmsException(KmsErrorKind.InvalidCiphertext, $"key_id \"{Printable(request.KeyId)}\" does not match root key \"{sealedUnder}\" named in the ciphertext");
-        }
-
-        var plaintext = await _encryptor.DecryptAsync(ciphertext, context.CancellationToken).ConfigureAwait(false);
+        var expected = new ExpectedRootKey(rootKeyId, request.KeyId);
+        var plaintext = await _encryptor.DecryptAsync(ciphertext, expected, context.CancellationToken).ConfigureAwait(false);
         return new DecryptResponse { Plaintext = UnsafeByteOperations.UnsafeWrap(plaintext) };
     }
 

@@ -1,6 +1,7 @@
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using KmsPlugin.Core.Errors;
+using KmsPlugin.Server.Observability;
 
 namespace KmsPlugin.Server.Grpc;
 
@@ -60,14 +61,14 @@ internal sealed partial class KmsErrorInterceptor : Interceptor
         }
     }
 
-    [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message = "{Method} rejected ({Kind}): {Reason}")]
+    [LoggerMessage(EventId = LogEvents.CallRejected, EventName = nameof(LogEvents.CallRejected), Level = LogLevel.Warning, Message = "{Method} rejected ({Kind}): {Reason}")]
     private static partial void LogRejected(ILogger logger, string method, KmsErrorKind kind, string reason);
 
-    [LoggerMessage(EventId = 11, Level = LogLevel.Warning, Message = "{Method} cancelled (deadline passed: {DeadlinePassed})")]
+    [LoggerMessage(EventId = LogEvents.CallCancelled, EventName = nameof(LogEvents.CallCancelled), Level = LogLevel.Warning, Message = "{Method} cancelled (deadline passed: {DeadlinePassed})")]
     private static partial void LogCancelled(ILogger logger, string method, bool deadlinePassed);
 
     // Exception details go to our log only; the type and stack name no secret, since secrets
     // never reach exception messages in this code base.
-    [LoggerMessage(EventId = 12, Level = LogLevel.Error, Message = "{Method} failed, error id {ErrorId}")]
+    [LoggerMessage(EventId = LogEvents.CallFailed, EventName = nameof(LogEvents.CallFailed), Level = LogLevel.Error, Message = "{Method} failed, error id {ErrorId}")]
     private static partial void LogFailed(ILogger logger, Exception exception, string method, string errorId);
 }

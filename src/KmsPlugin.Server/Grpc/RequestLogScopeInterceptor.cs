@@ -1,5 +1,6 @@
 using Grpc.Core;
 using Grpc.Core.Interceptors;
+using KmsPlugin.Core.Errors;
 
 namespace KmsPlugin.Server.Grpc;
 

@@ -1,8 +1,8 @@
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
-using KmsPlugin.Core.Keys;
+using KmsPlugin.Core.RootKeys;
 using KmsPlugin.Protocol.Plugin.V1;
-using KmsPlugin.Server.Diagnostics;
+using KmsPlugin.Server.RootKeys.Faults;
 
 namespace KmsPlugin.Server.Grpc;
 
@@ -12,16 +12,16 @@ namespace KmsPlugin.Server.Grpc;
 /// </summary>
 internal sealed class RootKeyService : Protocol.Plugin.V1.RootKeyService.RootKeyServiceBase
 {
-    private readonly IKeyEncryptionKeyProvider _provider;
+    private readonly IRootKeyProvider _provider;
 
-    public RootKeyService(IKeyEncryptionKeyProvider provider)
+    public RootKeyService(IRootKeyProvider provider)
     {
         _provider = provider;
     }
 
     public override Task<ListRootKeysResponse> ListRootKeys(ListRootKeysRequest request, ServerCallContext context)
     {
-        if (_provider is not IKeyEncryptionKeyCatalog catalog || _provider is FaultInjectingKeyProvider { Inner: not IKeyEncryptionKeyCatalog })
+        if (_provider is not IRootKeyCatalog catalog || _provider is FaultInjectingRootKeyProvider { Inner: not IRootKeyCatalog })
         {
             throw new RpcException(new Status(StatusCode.Unimplemented, $"the \"{_provider.Name}\" root-key provider cannot list its keys"));
         }
@@ -31,7 +31,7 @@ internal sealed class RootKeyService : Protocol.Plugin.V1.RootKeyService.RootKey
         return Task.FromResult(response);
     }
 
-    private static RootKey ToMessage(KeyEncryptionKeyDescription key) => new()
+    private static RootKey ToMessage(RootKeyDescription key) => new()
     {
         Id = key.Id,
         Role = key.State switch

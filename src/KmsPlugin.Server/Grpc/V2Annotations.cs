@@ -1,6 +1,6 @@
 using Google.Protobuf;
 using Google.Protobuf.Collections;
-using KmsPlugin.Kubernetes;
+using KmsPlugin.EtcdValues;
 
 namespace KmsPlugin.Server.Grpc;
 

@@ -1,8 +1,7 @@
 using KmsPlugin.Server.Grpc;
 
-namespace KmsPlugin.Protocol.V2
-{
-    public sealed partial class EncryptRequest : IHasRequestUid;
+namespace KmsPlugin.Protocol.V2;
 
-    public sealed partial class DecryptRequest : IHasRequestUid;
-}
+public sealed partial class EncryptRequest : IHasRequestUid;
+
+public sealed partial class DecryptRequest : IHasRequestUid;

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using KmsPlugin.Server.Observability;
 
 namespace KmsPlugin.Server.Hosting;
 
@@ -135,6 +136,6 @@ internal sealed partial class FileChangeMonitor : IDisposable
         }
     }
 
-    [LoggerMessage(EventId = 37, Level = LogLevel.Warning, Message = "cannot watch {Path} for changes ({Reason}); polling it instead. SIGHUP still reloads at once")]
+    [LoggerMessage(EventId = LogEvents.FileWatchPolling, EventName = nameof(LogEvents.FileWatchPolling), Level = LogLevel.Warning, Message = "cannot watch {Path} for changes ({Reason}); polling it instead. SIGHUP still reloads at once")]
     private static partial void LogPolling(ILogger logger, string path, string reason);
 }

@@ -27,7 +27,7 @@ internal static class HealthPortProbe
 
     public static PluginStartException Failure(IPEndPoint health, Exception ex)
     {
-        var flag = Cli.Configuration.ServeSettings.HealthAddress.Flag;
+        var flag = Configuration.ServeSettings.HealthAddress.Flag;
         var inUse = ex is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse }
             || ex.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException;
         return new PluginStartException(inUse

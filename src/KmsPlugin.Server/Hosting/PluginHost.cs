@@ -1,13 +1,11 @@
 using System.Runtime.InteropServices;
 using KmsPlugin.Core.Envelope;
-using KmsPlugin.Core.Keys;
-using KmsPlugin.Server.Diagnostics;
+using KmsPlugin.Core.RootKeys;
 using KmsPlugin.Server.Grpc;
-using KmsPlugin.Server.Http2;
 using KmsPlugin.Server.Observability;
+using KmsPlugin.Server.RootKeys;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace KmsPlugin.Server.Hosting;
 
@@ -58,7 +56,7 @@ internal sealed partial class PluginHost : IAsyncDisposable
 
     public static async Task<PluginHost> StartAsync(
         PluginHostOptions options,
-        IKeyEncryptionKeyProvider provider,
+        IRootKeyProvider provider,
         Action<ILoggingBuilder>? configureLogging = null,
         TimeProvider? time = null,
         CancellationToken cancellationToken = default)
@@ -78,7 +76,7 @@ internal sealed partial class PluginHost : IAsyncDisposable
 
     private static async Task<PluginHost> StartStagedAsync(
         PluginHostOptions options,
-        IKeyEncryptionKeyProvider provider,
+        IRootKeyProvider provider,
         string stagingPath,
         Action<ILoggingBuilder>? configureLogging,
         TimeProvider? time,
@@ -86,64 +84,10 @@ internal sealed partial class PluginHost : IAsyncDisposable
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         PluginHostLogging.Configure(builder.Logging, options, configureLogging);
-
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownGrace);
-        builder.WebHost.ConfigureKestrel(kestrel =>
-        {
-            kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxConcurrentConnections = options.MaxConnections;
-            kestrel.Limits.Http2.MaxStreamsPerConnection = options.MaxStreamsPerConnection;
-            kestrel.Limits.RequestHeadersTimeout = options.RequestHeadersTimeout;
-            kestrel.Limits.KeepAliveTimeout = options.IdleConnectionTimeout;
-
-            kestrel.Limits.MaxRequestHeadersTotalSize = MaxRequestHeadersTotalSize;
-            kestrel.Limits.Http2.MaxRequestHeaderFieldSize = 8 * 1024;
-            kestrel.ListenUnixSocket(stagingPath, listen =>
-            {
-                listen.Protocols = HttpProtocols.Http2;
-                if (options.NormalizeAuthority)
-                {
-                    listen.UseAuthorityNormalizer();
-                }
-            });
-            if (options.HealthEndpoint is { } health)
-            {
-                kestrel.Listen(health, listen => listen.Protocols = HttpProtocols.Http1);
-            }
-        });
-
-        if (options.FaultsFile is { } faultsFile)
-        {
-            var faulty = new FaultInjectingKeyProvider(provider);
-            provider = faulty;
-            builder.Services.AddSingleton(faulty);
-            builder.Services.AddSingleton(services => new RootKeyFaultsFile(faultsFile, faulty, services.GetRequiredService<ILogger<RootKeyFaultsFile>>()));
-            builder.Services.AddHostedService(services => services.GetRequiredService<RootKeyFaultsFile>());
-        }
-
-        var clock = time ?? TimeProvider.System;
-        var encryptor = new EnvelopeEncryptor(provider, options.Envelope, clock);
-        builder.Services.AddSingleton(provider);
-        builder.Services.AddSingleton(encryptor);
-        builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton(clock);
-        builder.Services.AddSingleton<RootKeyHealthProbe>();
-        builder.Services.AddSingleton<PluginMetrics>();
-        if (options.Reload is { } reload)
-        {
-            builder.Services.AddSingleton(reload);
-            builder.Services.AddSingleton<RootKeyReloader>();
-            builder.Services.AddHostedService(services => services.GetRequiredService<RootKeyReloader>());
-        }
-        builder.Services.AddHostedService(services => services.GetRequiredService<RootKeyHealthProbe>());
-        builder.Services.AddGrpc(grpc =>
-        {
-            grpc.EnableDetailedErrors = false;
-            grpc.MaxReceiveMessageSize = options.MaxRequestBytes;
-            grpc.Interceptors.Add<RequestLogScopeInterceptor>();
-            grpc.Interceptors.Add<MetricsInterceptor>();
-            grpc.Interceptors.Add<KmsErrorInterceptor>();
-        });
+        builder.WebHost.ConfigureKestrel(kestrel => PluginKestrel.Configure(kestrel, options, stagingPath));
+        provider = RootKeyModules.Decorate(provider, options, builder.Services);
+        var encryptor = AddServices(builder.Services, options, provider, time ?? TimeProvider.System);
 
         var app = builder.Build();
         HealthEndpoints.Map(app, app.Services.GetRequiredService<PluginMetrics>());
@@ -152,35 +96,69 @@ internal sealed partial class PluginHost : IAsyncDisposable
         app.MapGrpcService<RootKeyService>();
 
         var host = new PluginHost(app, options, encryptor);
+        await host.PublishAsync(stagingPath, cancellationToken).ConfigureAwait(false);
+        LogListening(app.Logger, options.SocketPath, provider.Name, PrimaryKeyIdForLog(provider), ProductInfo.Version);
+        return host;
+    }
+
+    private static EnvelopeEncryptor AddServices(IServiceCollection services, PluginHostOptions options, IRootKeyProvider provider, TimeProvider clock)
+    {
+        var encryptor = new EnvelopeEncryptor(provider, options.Envelope, clock);
+        services.AddSingleton(provider);
+        services.AddSingleton(encryptor);
+        services.AddSingleton(options);
+        services.AddSingleton(clock);
+        services.AddSingleton<RootKeyHealthProbe>();
+        services.AddSingleton<PluginMetrics>();
+        if (options.Reload is { } reload)
+        {
+            services.AddSingleton(reload);
+            services.AddSingleton<ReloadTrigger>();
+            services.AddHostedService(s => s.GetRequiredService<ReloadTrigger>());
+        }
+
+        services.AddHostedService(s => s.GetRequiredService<RootKeyHealthProbe>());
+        services.AddGrpc(grpc =>
+        {
+            grpc.EnableDetailedErrors = false;
+            grpc.MaxReceiveMessageSize = options.MaxRequestBytes;
+            grpc.Interceptors.Add<RequestLogScopeInterceptor>();
+            grpc.Interceptors.Add<MetricsInterceptor>();
+            grpc.Interceptors.Add<KmsErrorInterceptor>();
+        });
+        return encryptor;
+    }
+
+    /// <summary>Checks the root keys once, starts listening, then moves the socket into place; disposes the host on failure.</summary>
+    private async Task PublishAsync(string stagingPath, CancellationToken cancellationToken)
+    {
         try
         {
-            // Faults apply from the first call, the health probe's included.
-            app.Services.GetService<RootKeyFaultsFile>()?.Refresh();
+            RootKeyModules.BeforeFirstCall(_app.Services);
 
             // The first answer to Status must already be a real one.
-            await app.Services.GetRequiredService<RootKeyHealthProbe>().CheckNowAsync(cancellationToken).ConfigureAwait(false);
-            await StartListeningAsync(app, options, cancellationToken).ConfigureAwait(false);
-            host._published = UnixSocketFile.Publish(stagingPath, options.SocketPath, options.SocketMode);
+            await _app.Services.GetRequiredService<RootKeyHealthProbe>().CheckNowAsync(cancellationToken).ConfigureAwait(false);
+            await StartListeningAsync(_app, _options, cancellationToken).ConfigureAwait(false);
+            _published = UnixSocketFile.Publish(stagingPath, _options.SocketPath, _options.SocketMode);
         }
         catch
         {
-            await host.DisposeAsync().ConfigureAwait(false);
+            await DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
 
-        string primaryKeyId;
+    private static string PrimaryKeyIdForLog(IRootKeyProvider provider)
+    {
         try
         {
-            primaryKeyId = provider.Primary.KeyId;
+            return provider.Primary.KeyId;
         }
         catch (Core.Errors.KmsException ex)
         {
-            // A provider that cannot reach its keys yet (a PKCS#11 token away): serve unhealthy, it reconnects.
-            primaryKeyId = $"unavailable ({ex.Message})";
+            // A provider that cannot reach its keys yet (a token away): serve unhealthy, it reconnects.
+            return $"unavailable ({ex.Message})";
         }
-
-        LogListening(app.Logger, options.SocketPath, provider.Name, primaryKeyId, ProductInfo.Version);
-        return host;
     }
 
     /// <summary>True once SIGTERM, SIGINT or SIGQUIT arrived; a host that stopped otherwise failed.</summary>
@@ -264,18 +242,18 @@ internal sealed partial class PluginHost : IAsyncDisposable
         }
     }
 
-    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "kms-plugin {Version} serving KMS v1beta1 and v2 on unix socket {SocketPath}, root keys: {Provider}, primary key_id {PrimaryKeyId}")]
+    [LoggerMessage(EventId = LogEvents.Serving, EventName = nameof(LogEvents.Serving), Level = LogLevel.Information, Message = "kms-plugin {Version} serving KMS v1beta1 and v2 on unix socket {SocketPath}, root keys: {Provider}, primary key_id {PrimaryKeyId}")]
     private static partial void LogListening(ILogger logger, string socketPath, string provider, string primaryKeyId, string version);
 
-    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "stopped; socket {SocketPath} removed")]
+    [LoggerMessage(EventId = LogEvents.Stopped, EventName = nameof(LogEvents.Stopped), Level = LogLevel.Information, Message = "stopped; socket {SocketPath} removed")]
     private static partial void LogStopped(ILogger logger, string socketPath);
 
-    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "stopping: socket {SocketPath} removed; draining calls in flight")]
+    [LoggerMessage(EventId = LogEvents.Draining, EventName = nameof(LogEvents.Draining), Level = LogLevel.Information, Message = "stopping: socket {SocketPath} removed; draining calls in flight")]
     private static partial void LogSocketRemoved(ILogger logger, string socketPath);
 
-    [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "stopping: socket {SocketPath} is no longer the one this plugin bound (another process replaced it); left in place")]
+    [LoggerMessage(EventId = LogEvents.SocketNotOurs, EventName = nameof(LogEvents.SocketNotOurs), Level = LogLevel.Warning, Message = "stopping: socket {SocketPath} is no longer the one this plugin bound (another process replaced it); left in place")]
     private static partial void LogSocketNotOurs(ILogger logger, string socketPath);
 
-    [LoggerMessage(EventId = 5, Level = LogLevel.Warning, Message = "stopping: socket {SocketPath} could not be removed: {Reason}")]
+    [LoggerMessage(EventId = LogEvents.SocketNotRemoved, EventName = nameof(LogEvents.SocketNotRemoved), Level = LogLevel.Warning, Message = "stopping: socket {SocketPath} could not be removed: {Reason}")]
     private static partial void LogSocketNotRemoved(ILogger logger, string socketPath, string reason);
 }

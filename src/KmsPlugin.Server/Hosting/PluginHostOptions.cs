@@ -35,7 +35,7 @@ internal sealed record PluginHostOptions
     public System.Net.IPEndPoint? HealthEndpoint { get; init; }
 
     /// <summary>Watch-and-reload for the root keys and config file; null when nothing can change at run time.</summary>
-    public RootKeyReload? Reload { get; init; }
+    public ReloadRequest? Reload { get; init; }
 
     /// <summary>How often a watched file whose directory cannot be watched (inotify limit, no read permission, gone) is polled.</summary>
     public TimeSpan ReloadPollInterval { get; init; } = TimeSpan.FromSeconds(5);

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using KmsPlugin.Core.Errors;
-using KmsPlugin.Core.Keys;
+using KmsPlugin.Core.RootKeys;
+using KmsPlugin.Server.Observability;
 
 namespace KmsPlugin.Server.Hosting;
 
@@ -13,13 +14,13 @@ internal sealed partial class RootKeyHealthProbe : BackgroundService
 {
     private static readonly byte[] ProbeContext = "kms-plugin health probe"u8.ToArray();
 
-    private readonly IKeyEncryptionKeyProvider _provider;
+    private readonly IRootKeyProvider _provider;
     private readonly PluginHostOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<RootKeyHealthProbe> _logger;
     private RootKeyHealthReport _current = RootKeyHealthReport.NotYetChecked;
 
-    public RootKeyHealthProbe(IKeyEncryptionKeyProvider provider, PluginHostOptions options, TimeProvider time, ILogger<RootKeyHealthProbe> logger)
+    public RootKeyHealthProbe(IRootKeyProvider provider, PluginHostOptions options, TimeProvider time, ILogger<RootKeyHealthProbe> logger)
     {
         _provider = provider;
         _options = options;
@@ -145,18 +146,18 @@ internal sealed partial class RootKeyHealthProbe : BackgroundService
         }
     }
 
-    [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "root key check passed; primary key_id {KeyId}")]
+    [LoggerMessage(EventId = LogEvents.RootKeyHealthy, EventName = nameof(LogEvents.RootKeyHealthy), Level = LogLevel.Information, Message = "root key check passed; primary key_id {KeyId}")]
     private static partial void LogHealthy(ILogger logger, string keyId);
 
-    [LoggerMessage(EventId = 21, Level = LogLevel.Warning, Message = "unhealthy: {Detail}")]
+    [LoggerMessage(EventId = LogEvents.RootKeyUnhealthy, EventName = nameof(LogEvents.RootKeyUnhealthy), Level = LogLevel.Warning, Message = "unhealthy: {Detail}")]
     private static partial void LogUnhealthy(ILogger logger, string detail);
 
-    [LoggerMessage(EventId = 22, Level = LogLevel.Information, Message = "primary root key changed: key_id {PreviousKeyId} -> {KeyId}")]
+    [LoggerMessage(EventId = LogEvents.PrimaryRootKeyChanged, EventName = nameof(LogEvents.PrimaryRootKeyChanged), Level = LogLevel.Information, Message = "primary root key changed: key_id {PreviousKeyId} -> {KeyId}")]
     private static partial void LogPrimaryChanged(ILogger logger, string previousKeyId, string keyId);
 
-    [LoggerMessage(EventId = 24, Level = LogLevel.Warning, Message = "primary root key (key_id {KeyId}) expires at {ExpiresAt:u}, in {DaysLeft:0.#} days: add and promote a new root key before then, or new writes will fail")]
+    [LoggerMessage(EventId = LogEvents.PrimaryRootKeyExpiresSoon, EventName = nameof(LogEvents.PrimaryRootKeyExpiresSoon), Level = LogLevel.Warning, Message = "primary root key (key_id {KeyId}) expires at {ExpiresAt:u}, in {DaysLeft:0.#} days: add and promote a new root key before then, or new writes will fail")]
     private static partial void LogExpiresSoon(ILogger logger, string keyId, DateTimeOffset expiresAt, double daysLeft);
 
-    [LoggerMessage(EventId = 23, Level = LogLevel.Error, Message = "root key check threw an unexpected error")]
+    [LoggerMessage(EventId = LogEvents.HealthCheckFailed, EventName = nameof(LogEvents.HealthCheckFailed), Level = LogLevel.Error, Message = "root key check threw an unexpected error")]
     private static partial void LogProbeError(ILogger logger, Exception exception);
 }

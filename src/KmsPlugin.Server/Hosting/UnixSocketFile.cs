@@ -146,11 +146,11 @@ internal static class UnixSocketFile
     }
 
     private static string Served(string path) =>
-        $"another process is serving on socket \"{path}\" (another kms-plugin on this node?); stop it, or set {Cli.Configuration.ServeSettings.Socket.Flag} to another path";
+        $"another process is serving on socket \"{path}\" (another kms-plugin on this node?); stop it, or set {Configuration.ServeSettings.Socket.Flag} to another path";
 
     private static PluginStartException NotWritable(string directory, Exception ex) => new(
         $"cannot create the socket in \"{directory}\" as user {Environment.UserName}: {(ex is UnauthorizedAccessException ? "permission denied" : ex.Message)}; " +
-        $"set {Cli.Configuration.ServeSettings.Socket.Flag} to a directory this user may write, or give the directory to this user",
+        $"set {Configuration.ServeSettings.Socket.Flag} to a directory this user may write, or give the directory to this user",
         ex);
 
     private static bool IsServed(string path)

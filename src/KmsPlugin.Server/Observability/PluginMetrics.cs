@@ -11,7 +11,7 @@ namespace KmsPlugin.Server.Observability;
 /// </summary>
 internal sealed class PluginMetrics
 {
-    public PluginMetrics(EnvelopeEncryptor encryptor, RootKeyHealthProbe health, PluginHostOptions options, TimeProvider time, RootKeyReloader? reloader = null)
+    public PluginMetrics(EnvelopeEncryptor encryptor, RootKeyHealthProbe health, PluginHostOptions options, TimeProvider time, ReloadTrigger? reloader = null)
     {
         Registry = Metrics.NewCustomRegistry();
         var factory = Metrics.WithCustomRegistry(Registry);

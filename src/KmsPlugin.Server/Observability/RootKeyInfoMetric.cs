@@ -1,5 +1,6 @@
 using KmsPlugin.Core.Errors;
-using KmsPlugin.Core.Keys;
+using KmsPlugin.Core.RootKeys;
+using KmsPlugin.Server.RootKeys;
 using Prometheus;
 
 namespace KmsPlugin.Server.Observability;
@@ -14,14 +15,14 @@ internal sealed class RootKeyInfoMetric
 {
     private readonly Gauge _info;
     private readonly Gauge _generation;
-    private readonly IKeyEncryptionKeyCatalog? _catalog;
+    private readonly IRootKeyCatalog? _catalog;
     private readonly string _provider;
     private readonly Lock _lock = new();
     private HashSet<(string Id, string Role, string CheckValue)> _exported = [];
 
-    public RootKeyInfoMetric(MetricFactory factory, IKeyEncryptionKeyProvider provider)
+    public RootKeyInfoMetric(MetricFactory factory, IRootKeyProvider provider)
     {
-        _catalog = provider as IKeyEncryptionKeyCatalog;
+        _catalog = provider as IRootKeyCatalog;
         _info = factory.CreateGauge(
             "kms_plugin_root_key_info",
             "One series per root key the plugin holds (value 1): its id, role and key check value, to compare nodes.",
@@ -40,7 +41,7 @@ internal sealed class RootKeyInfoMetric
             return;
         }
 
-        IReadOnlyList<KeyEncryptionKeyDescription> keys;
+        IReadOnlyList<RootKeyDescription> keys;
         try
         {
             keys = _catalog.DescribeKeys();
@@ -51,7 +52,7 @@ internal sealed class RootKeyInfoMetric
             return;
         }
 
-        var current = keys.Select(k => (k.Id, Role: RoleName(k.State), k.CheckValue)).ToHashSet();
+        var current = keys.Select(k => (k.Id, Role: KeyStateText.Of(k.State), k.CheckValue)).ToHashSet();
         lock (_lock)
         {
             foreach (var gone in _exported.Where(series => !current.Contains(series)))
@@ -72,11 +73,4 @@ internal sealed class RootKeyInfoMetric
         }
     }
 
-    /// <summary>The names `status` prints, so the metric and the CLI read alike.</summary>
-    public static string RoleName(KeyState state) => state switch
-    {
-        KeyState.Primary => "primary",
-        KeyState.DecryptOnly => "decrypt-only",
-        _ => "disabled",
-    };
 }

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using KmsPlugin.Core.Errors;
-using KmsPlugin.Core.Keys;
+using KmsPlugin.Core.RootKeys;
 
 namespace KmsPlugin.Core.Tests.Envelope;
 
@@ -8,7 +8,7 @@ namespace KmsPlugin.Core.Tests.Envelope;
 /// Root keys for engine tests that count every root-key call, so a test can prove the hot path
 /// makes none. Unwraps can be held at a gate to prove concurrent misses share one call.
 /// </summary>
-internal sealed class CountingKeyProvider : IKeyEncryptionKeyProvider
+internal sealed class CountingKeyProvider : IRootKeyProvider
 {
     private readonly Dictionary<string, CountingKey> _keys = new();
     private readonly HashSet<string> _disabled = new();
@@ -16,15 +16,15 @@ internal sealed class CountingKeyProvider : IKeyEncryptionKeyProvider
 
     public CountingKeyProvider(string primaryId = "kek-test-1")
     {
-        Primary = new PrimaryKeyEncryptionKey(Add(primaryId), 1);
+        Primary = new PrimaryRootKey(Add(primaryId), 1);
         _issued.Add(Primary.KeyId);
     }
 
     public string Name => "counting";
 
-    public PrimaryKeyEncryptionKey Primary { get; private set; }
+    public PrimaryRootKey Primary { get; private set; }
 
-    public PrimaryKeyEncryptionKey? KnownPrimary => Primary;
+    public PrimaryRootKey? KnownPrimary => Primary;
 
     public int Wraps => _keys.Values.Sum(k => k.Wraps);
 
@@ -41,16 +41,16 @@ internal sealed class CountingKeyProvider : IKeyEncryptionKeyProvider
 
     public void Promote(string id)
     {
-        Primary = new PrimaryKeyEncryptionKey(_keys[id], Primary.Generation + 1);
+        Primary = new PrimaryRootKey(_keys[id], Primary.Generation + 1);
         _issued.Add(Primary.KeyId);
     }
 
     public bool NeverIssued(string rootKeyId, long generation) =>
-        _keys.ContainsKey(rootKeyId) && !_issued.Contains(new PrimaryKeyEncryptionKey(_keys[rootKeyId], generation).KeyId);
+        _keys.ContainsKey(rootKeyId) && !_issued.Contains(new PrimaryRootKey(_keys[rootKeyId], generation).KeyId);
 
     public void Disable(string id) => _disabled.Add(id);
 
-    public IKeyEncryptionKey GetForDecrypt(string keyId)
+    public IRootKey GetForDecrypt(string keyId)
     {
         if (!_keys.TryGetValue(keyId, out var key))
         {
@@ -65,7 +65,7 @@ internal sealed class CountingKeyProvider : IKeyEncryptionKeyProvider
         return key;
     }
 
-    internal sealed class CountingKey : IKeyEncryptionKey
+    internal sealed class CountingKey : IRootKey
     {
         private readonly byte[] _material = RandomNumberGenerator.GetBytes(32);
         private readonly CountingKeyProvider _owner;

@@ -103,8 +103,7 @@ public sealed class DataEncryptionKeyCacheTests
         AddReleased(cache, RandomNumberGenerator.GetBytes(60));
         Assert.False(inUse.Key.IsZeroed);
 
-        var tag = new byte[16];
-        inUse.Key.Seal(new byte[12], new byte[4], new byte[4], tag, default);
+        inUse.Key.Seal(new byte[4], default, new byte[4 + 28]);
         inUse.Key.Release();
         Assert.True(inUse.Key.IsZeroed);
         Assert.False(inUse.Key.TryAcquire());

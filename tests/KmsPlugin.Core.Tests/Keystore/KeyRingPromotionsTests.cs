@@ -1,5 +1,5 @@
-using KmsPlugin.Core.Keystore;
-using KeystoreFile = KmsPlugin.Core.Keystore.Keystore;
+using KmsPlugin.RootKeys.Keystore;
+using KeystoreFile = KmsPlugin.RootKeys.Keystore.KeystoreFile;
 
 namespace KmsPlugin.Core.Tests.Keystore;
 

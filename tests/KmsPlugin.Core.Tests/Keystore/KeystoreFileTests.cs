@@ -1,24 +1,25 @@
 using System.Runtime.Versioning;
 using KmsPlugin.Core.Errors;
-using KmsPlugin.Core.Keys;
+using KmsPlugin.Core.RootKeys;
+using KmsPlugin.RootKeys.Keystore;
 using static KmsPlugin.Core.Tests.Keystore.KeystoreTestData;
-using KeystoreFile = KmsPlugin.Core.Keystore.Keystore;
+using KeystoreFile = KmsPlugin.RootKeys.Keystore.KeystoreFile;
 
 namespace KmsPlugin.Core.Tests.Keystore;
 
 [UnsupportedOSPlatform("windows")]
 public sealed class KeystoreFileTests : IDisposable
 {
-    private readonly TempDirectory temp = new();
+    private readonly TempDirectory _temp = new();
 
-    public void Dispose() => temp.Dispose();
+    public void Dispose() => _temp.Dispose();
 
     [Fact]
     public void Create_then_load_round_trips_every_key_and_its_material()
     {
-        var path = temp.File("keystore.json");
+        var path = _temp.File("keystore.json");
         byte[][] created;
-        IReadOnlyList<Core.Keystore.KeystoreKeyInfo> createdInfos;
+        IReadOnlyList<KeystoreKeyInfo> createdInfos;
         using (var keystore = KeystoreFile.Create(path, Passphrase, Options()))
         {
             keystore.AddKey(new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero));
@@ -38,7 +39,7 @@ public sealed class KeystoreFileTests : IDisposable
     [Fact]
     public void A_new_keystore_has_one_primary_key_with_a_well_formed_id()
     {
-        using var keystore = KeystoreFile.Create(temp.File("ks.json"), Passphrase, Options());
+        using var keystore = KeystoreFile.Create(_temp.File("ks.json"), Passphrase, Options());
         var key = Assert.Single(keystore.ListKeys());
         Assert.Equal(KeyState.Primary, key.State);
         Assert.Matches("^kek-20250314-[0-9a-f]{8}$", key.Id);
@@ -49,7 +50,7 @@ public sealed class KeystoreFileTests : IDisposable
     [Fact]
     public void Created_keystore_and_lock_file_have_mode_0600()
     {
-        var path = temp.File("ks.json");
+        var path = _temp.File("ks.json");
         using var keystore = KeystoreFile.Create(path, Passphrase, Options());
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path + ".lock"));
@@ -61,7 +62,7 @@ public sealed class KeystoreFileTests : IDisposable
     [Fact]
     public void Create_refuses_an_existing_file_and_leaves_it_alone()
     {
-        var path = temp.File("ks.json");
+        var path = _temp.File("ks.json");
         File.WriteAllText(path, "not mine");
         var error = Assert.Throws<KmsException>(() => KeystoreFile.Create(path, Passphrase, Options()));
         Assert.Contains("refusing to overwrite", error.Message);
@@ -71,16 +72,16 @@ public sealed class KeystoreFileTests : IDisposable
     [Fact]
     public void Create_refuses_weak_kdf_parameters_outside_tests()
     {
-        var options = new Core.Keystore.KeystoreOptions { Kdf = CheapKdf };
-        var error = Assert.Throws<ArgumentException>(() => KeystoreFile.Create(temp.File("ks.json"), Passphrase, options));
+        var options = new KeystoreOptions { Kdf = CheapKdf };
+        var error = Assert.Throws<ArgumentException>(() => KeystoreFile.Create(_temp.File("ks.json"), Passphrase, options));
         Assert.Contains("below the minimum", error.Message);
-        Assert.False(File.Exists(temp.File("ks.json")));
+        Assert.False(File.Exists(_temp.File("ks.json")));
     }
 
     [Fact]
     public void Load_refuses_a_file_with_weak_kdf_parameters_outside_tests()
     {
-        var path = temp.File("ks.json");
+        var path = _temp.File("ks.json");
         KeystoreFile.Create(path, Passphrase, Options()).Dispose();
         var error = Assert.Throws<KmsException>(() => KeystoreFile.Load(path, Passphrase));
         Assert.Equal(KmsErrorKind.ProviderUnavailable, error.Kind);
@@ -90,7 +91,7 @@ public sealed class KeystoreFileTests : IDisposable
     [Fact]
     public void Default_kdf_parameters_create_and_load()
     {
-        var path = temp.File("ks.json");
+        var path = _temp.File("ks.json");
         string id;
         using (var keystore = KeystoreFile.Create(path, Passphrase))
         {
@@ -105,7 +106,7 @@ public sealed class KeystoreFileTests : IDisposable
     [Fact]
     public void Wrong_passphrase_is_a_clear_provider_error()
     {
-        var path = temp.File("ks.json");
+        var path = _temp.File("ks.json");
         KeystoreFile.Create(path, Passphrase, Options()).Dispose();
         var error = Assert.Throws<KmsException>(() => KeystoreFile.Load(path, "correct horse battery stapler"u8, Options()));
         Assert.Equal(KmsErrorKind.ProviderUnavailable, error.Kind);
@@ -115,14 +116,14 @@ public sealed class KeystoreFileTests : IDisposable
     [Fact]
     public void Empty_passphrase_is_refused()
     {
-        var error = Assert.Throws<KmsException>(() => KeystoreFile.Create(temp.File("ks.json"), ReadOnlySpan<byte>.Empty, Options()));
+        var error = Assert.Throws<KmsException>(() => KeystoreFile.Create(_temp.File("ks.json"), ReadOnlySpan<byte>.Empty, Options()));
         Assert.Contains("passphrase is empty", error.Message);
     }
 
     [Fact]
     public void Missing_file_is_reported_with_its_path()
     {
-        var path = temp.File("absent.json");
+        var path = _temp.File("absent.json");
         var error = Assert.Throws<KmsException>(() => KeystoreFile.Load(path, Passphrase, Options()));
         Assert.Equal($"keystore \"{path}\": the file does not exist", error.Message);
     }
@@ -135,7 +136,7 @@ public sealed class KeystoreFileTests : IDisposable
     [InlineData(UnixFileMode.GroupRead | UnixFileMode.OtherRead, "0644")]
     public void Files_that_group_or_others_may_access_are_refused(UnixFileMode extra, string octal)
     {
-        var path = temp.File("ks.json");
+        var path = _temp.File("ks.json");
         KeystoreFile.Create(path, Passphrase, Options()).Dispose();
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | extra);
 
@@ -149,7 +150,7 @@ public sealed class KeystoreFileTests : IDisposable
     [Fact]
     public void Owner_read_only_file_loads()
     {
-        var path = temp.File("ks.json");
+        var path = _temp.File("ks.json");
         KeystoreFile.Create(path, Passphrase, Options()).Dispose();
         File.SetUnixFileMode(path, UnixFileMode.UserRead);
         using var keystore = KeystoreFile.Load(path, Passphrase, Options());
@@ -159,8 +160,8 @@ public sealed class KeystoreFileTests : IDisposable
     [Fact]
     public void Changes_through_a_symlink_replace_the_target_and_keep_the_link()
     {
-        var real = temp.File("real.json");
-        var link = temp.File("link.json");
+        var real = _temp.File("real.json");
+        var link = _temp.File("link.json");
         KeystoreFile.Create(real, Passphrase, Options()).Dispose();
         File.CreateSymbolicLink(link, real);
 
@@ -177,7 +178,7 @@ public sealed class KeystoreFileTests : IDisposable
     [Fact]
     public void Errors_never_contain_the_passphrase()
     {
-        var path = temp.File("ks.json");
+        var path = _temp.File("ks.json");
         KeystoreFile.Create(path, Passphrase, Options()).Dispose();
         var wrong = "hunter2-very-secret"u8.ToArray();
         var error = Assert.Throws<KmsException>(() => KeystoreFile.Load(path, wrong, Options()));

@@ -1,5 +1,5 @@
 using System.Text;
-using KmsPlugin.Core.Keystore;
+using KmsPlugin.RootKeys.Keystore;
 
 namespace KmsPlugin.Core.Tests.Keystore;
 

@@ -1,32 +1,32 @@
 using System.Text.Json.Nodes;
 using KmsPlugin.Core.Errors;
 using static KmsPlugin.Core.Tests.Keystore.KeystoreTestData;
-using KeystoreFile = KmsPlugin.Core.Keystore.Keystore;
+using KeystoreFile = KmsPlugin.RootKeys.Keystore.KeystoreFile;
 
 namespace KmsPlugin.Core.Tests.Keystore;
 
 /// <summary>Every part of the file is authenticated: any change reads as a wrong passphrase or a bad file, never a crash.</summary>
 public sealed class KeystoreTamperTests : IDisposable
 {
-    private readonly TempDirectory temp = new();
-    private readonly string path;
+    private readonly TempDirectory _temp = new();
+    private readonly string _path;
 
     public KeystoreTamperTests()
     {
-        path = temp.File("ks.json");
-        using var keystore = KeystoreFile.Create(path, Passphrase, Options());
+        _path = _temp.File("ks.json");
+        using var keystore = KeystoreFile.Create(_path, Passphrase, Options());
         keystore.AddKey();
     }
 
-    private string Modified => $"keystore \"{path}\": wrong passphrase or the file was modified";
+    private string Modified => $"keystore \"{_path}\": wrong passphrase or the file was modified";
 
-    public void Dispose() => temp.Dispose();
+    public void Dispose() => _temp.Dispose();
 
     [Fact]
     public void Untouched_file_loads()
     {
         Rewrite(_ => { });
-        using var keystore = KeystoreFile.Load(path, Passphrase, Options());
+        using var keystore = KeystoreFile.Load(_path, Passphrase, Options());
         Assert.Equal(2, keystore.ListKeys().Count);
     }
 
@@ -78,9 +78,9 @@ public sealed class KeystoreTamperTests : IDisposable
     public void Kdf_cost_beyond_what_init_writes_plus_a_margin_is_refused_before_deriving(string parameter, int value)
     {
         Rewrite(root => root["kdf"]![parameter] = value);
-        var error = Assert.Throws<KmsException>(() => KeystoreFile.Load(path, Passphrase, Options()));
+        var error = Assert.Throws<KmsException>(() => KeystoreFile.Load(_path, Passphrase, Options()));
         Assert.Equal(
-            $"keystore \"{path}\": not usable: argon2id {(parameter == "memoryKiB" ? "memory" : parameter)} {value}" +
+            $"keystore \"{_path}\": not usable: argon2id {(parameter == "memoryKiB" ? "memory" : parameter)} {value}" +
             (parameter == "memoryKiB" ? " KiB is outside 8..262144 KiB" : parameter == "iterations" ? " is outside 1..12" : " is outside 1..4") +
             " (`keystore init` writes memory 65536 KiB, iterations 3, parallelism 1); refusing to derive",
             error.Message);
@@ -139,10 +139,10 @@ public sealed class KeystoreTamperTests : IDisposable
     [InlineData("\"argon2id\"", "\"argon2\xc3\"")]
     public void Invalid_utf8_in_a_json_string_is_refused(string original, string replacement)
     {
-        var bytes = File.ReadAllBytes(path);
+        var bytes = File.ReadAllBytes(_path);
         var text = System.Text.Encoding.Latin1.GetString(bytes);
         Assert.Contains(original, text);
-        File.WriteAllBytes(path, System.Text.Encoding.Latin1.GetBytes(text.Replace(original, replacement, StringComparison.Ordinal)));
+        File.WriteAllBytes(_path, System.Text.Encoding.Latin1.GetBytes(text.Replace(original, replacement, StringComparison.Ordinal)));
         AssertRefused("not a valid keystore file: a JSON string is not valid UTF-8");
     }
 
@@ -152,8 +152,8 @@ public sealed class KeystoreTamperTests : IDisposable
     [InlineData(100)]
     public void Truncated_file_is_refused(int keep)
     {
-        var bytes = File.ReadAllBytes(path);
-        File.WriteAllBytes(path, bytes[..keep]);
+        var bytes = File.ReadAllBytes(_path);
+        File.WriteAllBytes(_path, bytes[..keep]);
         AssertRefused("not a valid keystore file");
     }
 
@@ -166,19 +166,19 @@ public sealed class KeystoreTamperTests : IDisposable
 
     private void AssertRefused(string messagePart)
     {
-        var error = Assert.Throws<KmsException>(() => KeystoreFile.Load(path, Passphrase, Options()));
+        var error = Assert.Throws<KmsException>(() => KeystoreFile.Load(_path, Passphrase, Options()));
         Assert.Equal(KmsErrorKind.ProviderUnavailable, error.Kind);
-        Assert.StartsWith($"keystore \"{path}\": ", error.Message);
+        Assert.StartsWith($"keystore \"{_path}\": ", error.Message);
         Assert.Contains(messagePart, error.Message);
     }
 
     private void Rewrite(Action<JsonObject> change)
     {
-        var root = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        var root = JsonNode.Parse(File.ReadAllText(_path))!.AsObject();
         change(root);
 
         // Writing into the existing file keeps its 0600 mode.
-        File.WriteAllText(path, root.ToJsonString());
+        File.WriteAllText(_path, root.ToJsonString());
     }
 
     /// <summary>

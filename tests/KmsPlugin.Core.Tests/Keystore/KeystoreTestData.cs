@@ -1,4 +1,4 @@
-using KmsPlugin.Core.Keystore;
+using KmsPlugin.RootKeys.Keystore;
 using Microsoft.Extensions.Time.Testing;
 
 namespace KmsPlugin.Core.Tests.Keystore;

@@ -1,7 +1,7 @@
 using System.Runtime.Versioning;
 using KmsPlugin.Core.Errors;
 using static KmsPlugin.Core.Tests.Keystore.KeystoreTestData;
-using KeystoreFile = KmsPlugin.Core.Keystore.Keystore;
+using KeystoreFile = KmsPlugin.RootKeys.Keystore.KeystoreFile;
 
 namespace KmsPlugin.Core.Tests.Keystore;
 
@@ -9,43 +9,43 @@ namespace KmsPlugin.Core.Tests.Keystore;
 [UnsupportedOSPlatform("windows")]
 public sealed class KeystoreWriteTests : IDisposable
 {
-    private readonly TempDirectory temp = new();
-    private readonly string path;
+    private readonly TempDirectory _temp = new();
+    private readonly string _path;
 
     public KeystoreWriteTests()
     {
-        path = temp.File("ks.json");
-        KeystoreFile.Create(path, Passphrase, Options()).Dispose();
+        _path = _temp.File("ks.json");
+        KeystoreFile.Create(_path, Passphrase, Options()).Dispose();
     }
 
-    public void Dispose() => temp.Dispose();
+    public void Dispose() => _temp.Dispose();
 
     [Fact]
     public void Crash_after_the_temp_file_is_written_leaves_the_old_file_intact()
     {
-        var before = File.ReadAllBytes(path);
+        var before = File.ReadAllBytes(_path);
         string? tempFile = null;
         var crashing = Options(afterTempFileWritten: t =>
         {
             tempFile = t;
 
             // The complete new version exists beside the keystore at this point.
-            Assert.Equal(Path.GetDirectoryName(path), Path.GetDirectoryName(t));
+            Assert.Equal(Path.GetDirectoryName(_path), Path.GetDirectoryName(t));
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(t));
             throw new IOException("simulated crash before rename");
         });
 
-        using (var keystore = KeystoreFile.Load(path, Passphrase, crashing))
+        using (var keystore = KeystoreFile.Load(_path, Passphrase, crashing))
         {
             var error = Assert.Throws<KmsException>(() => keystore.AddKey());
             Assert.Contains("simulated crash before rename", error.Message);
             Assert.Single(keystore.ListKeys());
         }
 
-        Assert.Equal(before, File.ReadAllBytes(path));
+        Assert.Equal(before, File.ReadAllBytes(_path));
         Assert.NotNull(tempFile);
         Assert.False(File.Exists(tempFile));
-        using var reloaded = KeystoreFile.Load(path, Passphrase, Options());
+        using var reloaded = KeystoreFile.Load(_path, Passphrase, Options());
         Assert.Single(reloaded.ListKeys());
     }
 
@@ -53,15 +53,15 @@ public sealed class KeystoreWriteTests : IDisposable
     public void Stray_temp_files_from_a_crashed_writer_are_ignored()
     {
         // What a writer killed between write and rename leaves: a partial temp file beside the keystore.
-        var stray = temp.File(".ks.json.0123456789ab.tmp");
-        File.WriteAllBytes(stray, File.ReadAllBytes(path)[..40]);
+        var stray = _temp.File(".ks.json.0123456789ab.tmp");
+        File.WriteAllBytes(stray, File.ReadAllBytes(_path)[..40]);
 
-        using (var keystore = KeystoreFile.Load(path, Passphrase, Options()))
+        using (var keystore = KeystoreFile.Load(_path, Passphrase, Options()))
         {
             keystore.AddKey();
         }
 
-        using var reloaded = KeystoreFile.Load(path, Passphrase, Options());
+        using var reloaded = KeystoreFile.Load(_path, Passphrase, Options());
         Assert.Equal(2, reloaded.ListKeys().Count);
         Assert.True(File.Exists(stray));
     }
@@ -69,13 +69,13 @@ public sealed class KeystoreWriteTests : IDisposable
     [Fact]
     public void Only_the_keystore_and_its_lock_file_remain_after_changes()
     {
-        using (var keystore = KeystoreFile.Load(path, Passphrase, Options()))
+        using (var keystore = KeystoreFile.Load(_path, Passphrase, Options()))
         {
             var added = keystore.AddKey();
             keystore.Promote(added.Id);
         }
 
-        Assert.Equal(["ks.json", "ks.json.lock"], Directory.GetFiles(temp.Path).Select(Path.GetFileName).Order());
+        Assert.Equal(["ks.json", "ks.json.lock"], Directory.GetFiles(_temp.Path).Select(Path.GetFileName).Order());
     }
 
     [Fact]
@@ -83,7 +83,7 @@ public sealed class KeystoreWriteTests : IDisposable
     {
         const int writers = 4;
         const int keysEach = 5;
-        var keystores = Enumerable.Range(0, writers).Select(_ => KeystoreFile.Load(path, Passphrase, Options())).ToArray();
+        var keystores = Enumerable.Range(0, writers).Select(_ => KeystoreFile.Load(_path, Passphrase, Options())).ToArray();
         try
         {
             var added = new List<string>[writers];
@@ -107,7 +107,7 @@ public sealed class KeystoreWriteTests : IDisposable
                 thread.Join();
             }
 
-            using var reloaded = KeystoreFile.Load(path, Passphrase, Options());
+            using var reloaded = KeystoreFile.Load(_path, Passphrase, Options());
             var ids = reloaded.ListKeys().Select(k => k.Id).ToHashSet();
             Assert.Equal(1 + (writers * keysEach), ids.Count);
             Assert.All(added.SelectMany(a => a), id => Assert.Contains(id, ids));
@@ -127,8 +127,8 @@ public sealed class KeystoreWriteTests : IDisposable
     [Fact]
     public void A_change_while_another_process_holds_the_lock_waits_then_gives_up_clearly()
     {
-        using var held = new FileStream(path + ".lock", FileMode.Open, FileAccess.ReadWrite, FileShare.None);
-        using var keystore = KeystoreFile.Load(path, Passphrase, Options(lockTimeout: TimeSpan.FromMilliseconds(200)));
+        using var held = new FileStream(_path + ".lock", FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+        using var keystore = KeystoreFile.Load(_path, Passphrase, Options(lockTimeout: TimeSpan.FromMilliseconds(200)));
 
         var error = Assert.Throws<KmsException>(() => keystore.AddKey());
         Assert.Equal(KmsErrorKind.ProviderUnavailable, error.Kind);
@@ -140,12 +140,12 @@ public sealed class KeystoreWriteTests : IDisposable
     {
         // util-linux flock(1) takes the same flock(2) lock that .NET's FileShare.None takes.
         Assert.True(File.Exists("/usr/bin/flock"), "this test needs /usr/bin/flock (util-linux)");
-        using var keystore = KeystoreFile.Load(path, Passphrase, Options());
-        var released = temp.File("released");
-        using var holder = System.Diagnostics.Process.Start("/usr/bin/flock", ["--exclusive", path + ".lock", "sh", "-c", $"sleep 1; touch '{released}'"])!;
+        using var keystore = KeystoreFile.Load(_path, Passphrase, Options());
+        var released = _temp.File("released");
+        using var holder = System.Diagnostics.Process.Start("/usr/bin/flock", ["--exclusive", _path + ".lock", "sh", "-c", $"sleep 1; touch '{released}'"])!;
         try
         {
-            WaitUntilLockedByAnother(path + ".lock", holder);
+            WaitUntilLockedByAnother(_path + ".lock", holder);
 
             keystore.AddKey();
 
@@ -162,29 +162,29 @@ public sealed class KeystoreWriteTests : IDisposable
             }
         }
 
-        using var reloaded = KeystoreFile.Load(path, Passphrase, Options());
+        using var reloaded = KeystoreFile.Load(_path, Passphrase, Options());
         Assert.Equal(2, reloaded.ListKeys().Count);
     }
 
     [Fact]
     public void Loading_does_not_need_the_lock()
     {
-        using var held = new FileStream(path + ".lock", FileMode.Open, FileAccess.ReadWrite, FileShare.None);
-        using var keystore = KeystoreFile.Load(path, Passphrase, Options());
+        using var held = new FileStream(_path + ".lock", FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+        using var keystore = KeystoreFile.Load(_path, Passphrase, Options());
         Assert.Single(keystore.ListKeys());
     }
 
     [Fact]
     public void A_keystore_replaced_with_another_passphrase_is_not_overwritten()
     {
-        using var keystore = KeystoreFile.Load(path, Passphrase, Options());
-        File.Delete(path);
-        KeystoreFile.Create(path, "another passphrase"u8, Options()).Dispose();
-        var replaced = File.ReadAllBytes(path);
+        using var keystore = KeystoreFile.Load(_path, Passphrase, Options());
+        File.Delete(_path);
+        KeystoreFile.Create(_path, "another passphrase"u8, Options()).Dispose();
+        var replaced = File.ReadAllBytes(_path);
 
         var error = Assert.Throws<KmsException>(() => keystore.AddKey());
         Assert.Contains("re-created with a different passphrase", error.Message);
-        Assert.Equal(replaced, File.ReadAllBytes(path));
+        Assert.Equal(replaced, File.ReadAllBytes(_path));
     }
 
     private static void WaitUntilLockedByAnother(string lockPath, System.Diagnostics.Process holder)

@@ -1,9 +1,9 @@
 using System.Security.Cryptography;
 using KmsPlugin.Core.Envelope;
 using KmsPlugin.Core.Errors;
-using KmsPlugin.Core.Keystore;
+using KmsPlugin.RootKeys.Keystore;
 using KmsPlugin.Tests.Shared.Properties;
-using KeystoreFile = KmsPlugin.Core.Keystore.Keystore;
+using KeystoreFile = KmsPlugin.RootKeys.Keystore.KeystoreFile;
 
 namespace KmsPlugin.Core.Tests.Properties;
 
@@ -16,8 +16,8 @@ public sealed class EnvelopeMutationProperties : IDisposable
 {
     private const int Cases = 100_000;
 
-    private readonly SoftwareKeyEncryptionKeyProvider _provider;
-    private readonly SoftwareKeyEncryptionKeyProvider _foreign = SoftwareKeyEncryptionKeyProvider.CreateDevelopment();
+    private readonly KeystoreRootKeyProvider _provider;
+    private readonly KeystoreRootKeyProvider _foreign = KeystoreRootKeyProvider.CreateDevelopment();
     private readonly List<(byte[] Plaintext, byte[] Ciphertext)> _valid = [];
 
     public EnvelopeMutationProperties()
@@ -25,7 +25,7 @@ public sealed class EnvelopeMutationProperties : IDisposable
         // Two root keys in one ring, so headers can be spliced between keys as well as between DEKs.
         using var keystore = KeystoreFile.CreateInMemory();
         var second = keystore.AddKey();
-        _provider = new SoftwareKeyEncryptionKeyProvider(keystore);
+        _provider = new KeystoreRootKeyProvider(keystore);
         SealSamples(_provider);
         SealSamples(_provider);
         keystore.Promote(second.Id);
@@ -68,7 +68,7 @@ public sealed class EnvelopeMutationProperties : IDisposable
     private bool IsForeign(byte[] ciphertext) =>
         EnvelopeEncryptor.ReadRootKeyId(ciphertext) == _foreign.Primary.Key.Id;
 
-    private void SealSamples(SoftwareKeyEncryptionKeyProvider provider)
+    private void SealSamples(KeystoreRootKeyProvider provider)
     {
         // A new encryptor makes a new DEK, so each call adds ciphertexts under a different wrapped key.
         using var encryptor = new EnvelopeEncryptor(provider, new EnvelopeOptions(), TimeProvider.System);

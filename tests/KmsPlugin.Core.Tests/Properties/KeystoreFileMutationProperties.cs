@@ -1,7 +1,7 @@
 using KmsPlugin.Core.Errors;
-using KmsPlugin.Core.Keystore;
+using KmsPlugin.RootKeys.Keystore;
 using KmsPlugin.Tests.Shared.Properties;
-using KeystoreFile = KmsPlugin.Core.Keystore.Keystore;
+using KeystoreFile = KmsPlugin.RootKeys.Keystore.KeystoreFile;
 
 namespace KmsPlugin.Core.Tests.Properties;
 

@@ -1,9 +1,9 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using Google.Protobuf;
-using Xunit.Abstractions;
 using KmsPlugin.Protocol.V2;
 using KmsPlugin.Server.Tests.Support;
+using Xunit.Abstractions;
 
 namespace KmsPlugin.Server.Tests.Cli;
 

@@ -90,7 +90,7 @@ public sealed partial class ShutdownTests : IDisposable
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (true)
         {
-            using var channel = UnixSocketChannel.Create(socket);
+            using var channel = UnixSocketClient.Create(socket);
             var client = new KeyManagementService.KeyManagementServiceClient(channel);
             try
             {

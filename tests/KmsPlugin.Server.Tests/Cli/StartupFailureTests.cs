@@ -1,8 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
-using KmsPlugin.Core.Keys;
+using KmsPlugin.Core.RootKeys;
 using KmsPlugin.Server.Cli;
 using KmsPlugin.Server.Hosting;
+using KmsPlugin.Server.RootKeys;
 using KmsPlugin.Server.Tests.Support;
 
 namespace KmsPlugin.Server.Tests.Cli;
@@ -74,7 +75,7 @@ public sealed class StartupFailureTests : IDisposable
         var options = new PluginHostOptions { SocketPath = socket, HealthEndpoint = (IPEndPoint)taken.LocalEndpoint, LogLevel = LogLevel.None };
         using var error = new StringWriter();
 
-        var exitCode = await ServeRun.RunAsync(options, rootKeys, dev: true, error, CancellationToken.None);
+        var exitCode = await ServeRun.RunAsync(options, rootKeys, RootKeyModules.Select("software", dev: true), error, CancellationToken.None);
 
         Assert.Equal(2, exitCode);
         Assert.StartsWith("kms-plugin serve: health address", error.ToString());
@@ -89,11 +90,11 @@ public sealed class StartupFailureTests : IDisposable
         var socket = _dir.File("kms.sock");
 
         // A reload that fails in an unforeseen way stops the host: that is a failure, never exit 0.
-        var broken = new RootKeyReload(() => throw new InvalidOperationException("broken reload"), (_, _) => Task.FromResult("never"));
+        var broken = new ReloadRequest(() => throw new InvalidOperationException("broken reload"), (_, _) => Task.FromResult("never"));
         var options = new PluginHostOptions { SocketPath = socket, Reload = broken, LogLevel = LogLevel.None };
         using var error = new StringWriter();
 
-        var exitCode = await ServeRun.RunAsync(options, rootKeys, dev: true, error, CancellationToken.None);
+        var exitCode = await ServeRun.RunAsync(options, rootKeys, RootKeyModules.Select("software", dev: true), error, CancellationToken.None);
 
         Assert.Equal(1, exitCode);
         Assert.Single(error.ToString().TrimEnd().Split('\n'));
@@ -111,7 +112,7 @@ public sealed class StartupFailureTests : IDisposable
     }
 
     /// <summary>A disposed software provider has zeroed its keys: wrapping through them refuses.</summary>
-    private static async Task AssertDisposedAsync(IKeyEncryptionKeyProvider rootKeys) =>
+    private static async Task AssertDisposedAsync(IRootKeyProvider rootKeys) =>
         await Assert.ThrowsAsync<ObjectDisposedException>(async () => await rootKeys.Primary.Key.WrapAsync(new byte[32], default, CancellationToken.None));
 
     private static void AssertNoStagingDirectory(string socket) =>

@@ -1,7 +1,7 @@
-using KmsPlugin.Core.Keystore;
+using KmsPlugin.RootKeys.Keystore;
 using KmsPlugin.Server.Cli;
 using KmsPlugin.Server.Tests.Support;
-using KeystoreFile = KmsPlugin.Core.Keystore.Keystore;
+using KeystoreFile = KmsPlugin.RootKeys.Keystore.KeystoreFile;
 
 namespace KmsPlugin.Server.Tests.Cli;
 

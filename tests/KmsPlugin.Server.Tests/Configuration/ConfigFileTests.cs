@@ -1,4 +1,4 @@
-using KmsPlugin.Server.Cli.Configuration;
+using KmsPlugin.Server.Configuration;
 
 namespace KmsPlugin.Server.Tests.Configuration;
 

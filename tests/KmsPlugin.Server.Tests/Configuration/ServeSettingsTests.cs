@@ -2,11 +2,12 @@ using System.CommandLine;
 using System.Text;
 using System.Text.RegularExpressions;
 using KmsPlugin.Server.Cli;
-using KmsPlugin.Server.Cli.Configuration;
+using KmsPlugin.Server.Configuration;
+using KmsPlugin.Server.RootKeys.Pkcs11;
 
 namespace KmsPlugin.Server.Tests.Configuration;
 
-/// <summary>The settings table against the command, the README and the example, and the merge order.</summary>
+/// <summary>The settings table against the command, docs/configuration.md and the example, and the merge order.</summary>
 public sealed partial class ServeSettingsTests : IDisposable
 {
     private readonly TempDirectory _dir = new();
@@ -59,13 +60,13 @@ public sealed partial class ServeSettingsTests : IDisposable
     [Fact]
     public void The_decrypt_key_variable_is_comma_separated()
     {
-        var env = new Dictionary<string, string?> { [ServeSettings.Pkcs11DecryptKeys.EnvironmentVariable!] = "a, b,,c" };
+        var env = new Dictionary<string, string?> { [Pkcs11Settings.DecryptKeys.EnvironmentVariable!] = "a, b,,c" };
 
-        Assert.Equal(["a", "b", "c"], Sources(null, null, env).Resolve(ServeSettings.Pkcs11DecryptKeys).Items);
+        Assert.Equal(["a", "b", "c"], Sources(null, null, env).Resolve(Pkcs11Settings.DecryptKeys).Items);
     }
 
     [Fact]
-    public void The_example_config_sets_every_key_when_uncommented_and_the_readme_documents_each()
+    public void The_example_config_sets_every_key_when_uncommented_and_the_configuration_reference_documents_each()
     {
         var example = File.ReadAllText(Path.Combine(RepositoryPaths.Root, "charts/examples/kms-plugin-config.yaml"));
         var problems = new List<string>();
@@ -77,13 +78,13 @@ public sealed partial class ServeSettingsTests : IDisposable
         Assert.Equal(ServeSettings.All.Select(s => s.Key).Order(), uncommented.Values.Keys.Order());
         var resolved = ServeConfiguration.Resolve(Sources(null, uncommented, []), problems);
         Assert.Empty(problems);
-        Assert.Equal(TimeSpan.FromSeconds(2), resolved.Pkcs11.CallTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(2), resolved.RootKeySettingsByModule.Values.OfType<Pkcs11Settings>().Single().CallTimeout);
 
-        var readme = File.ReadAllText(Path.Combine(RepositoryPaths.Root, "README.md"));
+        var reference = File.ReadAllText(Path.Combine(RepositoryPaths.Root, "docs/configuration.md"));
         foreach (var setting in ServeSettings.All)
         {
-            var row = readme.Split('\n').FirstOrDefault(l => l.StartsWith($"| `{setting.Key}` |", StringComparison.Ordinal));
-            Assert.True(row is not null, $"README has no Configuration row for {setting.Key}");
+            var row = reference.Split('\n').FirstOrDefault(l => l.StartsWith($"| `{setting.Key}` |", StringComparison.Ordinal));
+            Assert.True(row is not null, $"docs/configuration.md has no row for {setting.Key}");
             Assert.Contains($"`{setting.Flag}`", row);
             Assert.Contains(setting.EnvironmentVariable is null ? "—" : $"`{setting.EnvironmentVariable}`", row);
             Assert.Contains(setting.Default is null ? "—" : $"`{setting.Default}`", row);

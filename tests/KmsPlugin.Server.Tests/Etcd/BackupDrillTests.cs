@@ -41,7 +41,7 @@ public sealed class BackupDrillTests : IAsyncLifetime
     {
         var socket = _files.Directory.File("kms.sock");
         await using var plugin = await PluginProcess.StartAsync(socket, null, _files.Args);
-        using var channel = UnixSocketChannel.Create(socket);
+        using var channel = UnixSocketClient.Create(socket);
         var rootA = (await plugin.V2.StatusAsync(new Protocol.V2.StatusRequest())).KeyId.Split('@')[0];
         await BackupDrill.WriteSecretsAsync(_client, channel, "before", PerRootKey);
 

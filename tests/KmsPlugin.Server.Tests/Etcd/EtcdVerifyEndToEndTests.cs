@@ -3,10 +3,10 @@ using System.Text.Json;
 using dotnet_etcd;
 using Etcdserverpb;
 using Google.Protobuf;
-using KmsPlugin.Core.Keystore;
+using KmsPlugin.RootKeys.Keystore;
 using KmsPlugin.Server.Tests.Support;
 using Xunit.Abstractions;
-using KeystoreFile = KmsPlugin.Core.Keystore.Keystore;
+using KeystoreFile = KmsPlugin.RootKeys.Keystore.KeystoreFile;
 
 namespace KmsPlugin.Server.Tests.Etcd;
 
@@ -26,7 +26,7 @@ public sealed class EtcdVerifyEndToEndTests : IAsyncLifetime
     private readonly Dictionary<string, byte[]> _written = new(StringComparer.Ordinal);
     private EtcdServer _etcd = null!;
     private EtcdClient _client = null!;
-    private SoftwareKeyEncryptionKeyProvider _provider = null!;
+    private KeystoreRootKeyProvider _provider = null!;
     private RunningPlugin _plugin = null!;
 
     public EtcdVerifyEndToEndTests(ITestOutputHelper output)
@@ -157,7 +157,7 @@ public sealed class EtcdVerifyEndToEndTests : IAsyncLifetime
     {
         using (var keystore = KeystoreFile.Load(KeystorePath, Passphrase, WeakKdf))
         {
-            _provider = new SoftwareKeyEncryptionKeyProvider(keystore);
+            _provider = new KeystoreRootKeyProvider(keystore);
         }
 
         _plugin = await RunningPlugin.StartAsync(_provider);

@@ -1,7 +1,7 @@
 using Google.Protobuf;
 using Grpc.Core;
+using KmsPlugin.Core.Errors;
 using KmsPlugin.Protocol.V2;
-using KmsPlugin.Server.Grpc;
 using KmsPlugin.Server.Tests.Support;
 
 namespace KmsPlugin.Server.Tests.Grpc;

@@ -1,9 +1,9 @@
 using Google.Protobuf;
 using Grpc.Core;
-using KmsPlugin.Core.Keystore;
 using KmsPlugin.Protocol.V2;
+using KmsPlugin.RootKeys.Keystore;
 using KmsPlugin.Server.Tests.Support;
-using KeystoreFile = KmsPlugin.Core.Keystore.Keystore;
+using KeystoreFile = KmsPlugin.RootKeys.Keystore.KeystoreFile;
 
 namespace KmsPlugin.Server.Tests.Grpc;
 
@@ -18,7 +18,7 @@ public sealed class IssuedKeyIdTests : IAsyncLifetime
     private static readonly byte[] Passphrase = "issued key id test passphrase"u8.ToArray();
     private static readonly KeystoreOptions WeakKdf = new() { Kdf = new KeystoreKdfParameters(1024, 1, 1), AllowWeakKdfForTests = true };
     private readonly TempDirectory _dir = new();
-    private SoftwareKeyEncryptionKeyProvider _provider = null!;
+    private KeystoreRootKeyProvider _provider = null!;
     private RunningPlugin _plugin = null!;
 
     private string KeystorePath => _dir.File("keystore.json");
@@ -27,7 +27,7 @@ public sealed class IssuedKeyIdTests : IAsyncLifetime
     {
         using (var keystore = KeystoreFile.Create(KeystorePath, Passphrase, WeakKdf))
         {
-            _provider = new SoftwareKeyEncryptionKeyProvider(keystore);
+            _provider = new KeystoreRootKeyProvider(keystore);
         }
 
         _plugin = await RunningPlugin.StartAsync(_provider);

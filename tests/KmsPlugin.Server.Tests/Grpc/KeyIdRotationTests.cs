@@ -1,9 +1,9 @@
 using System.Security.Cryptography;
 using Google.Protobuf;
-using KmsPlugin.Core.Keystore;
 using KmsPlugin.Protocol.V2;
+using KmsPlugin.RootKeys.Keystore;
 using KmsPlugin.Server.Tests.Support;
-using KeystoreFile = KmsPlugin.Core.Keystore.Keystore;
+using KeystoreFile = KmsPlugin.RootKeys.Keystore.KeystoreFile;
 
 namespace KmsPlugin.Server.Tests.Grpc;
 
@@ -15,7 +15,7 @@ public sealed class KeyIdRotationTests : IAsyncLifetime
 {
     private static readonly byte[] Passphrase = "rotation test passphrase"u8.ToArray();
     private readonly TempDirectory _dir = new();
-    private SoftwareKeyEncryptionKeyProvider _provider = null!;
+    private KeystoreRootKeyProvider _provider = null!;
     private RunningPlugin _plugin = null!;
 
     private string KeystorePath => _dir.File("keystore.json");
@@ -24,7 +24,7 @@ public sealed class KeyIdRotationTests : IAsyncLifetime
     {
         using (var keystore = KeystoreFile.Create(KeystorePath, Passphrase, TestKeystoreOptions))
         {
-            _provider = new SoftwareKeyEncryptionKeyProvider(keystore);
+            _provider = new KeystoreRootKeyProvider(keystore);
         }
 
         _plugin = await RunningPlugin.StartAsync(_provider);

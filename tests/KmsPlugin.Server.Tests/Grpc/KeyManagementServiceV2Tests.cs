@@ -69,6 +69,33 @@ public sealed class KeyManagementServiceV2Tests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Decrypt_parses_the_envelope_header_once_on_a_hit_and_on_a_miss_through_v1_and_v2()
+    {
+        var plaintext = RandomNumberGenerator.GetBytes(32);
+        var cached = await Encrypt(plaintext);
+        // Two other plugins on the same root keys: each seals under a DEK this plugin has not cached.
+        await using var writer = await RunningPlugin.StartAsync(_provider);
+        await using var writerV1 = await RunningPlugin.StartAsync(_provider);
+        var cold = await writer.V2.EncryptAsync(new EncryptRequest { Plaintext = ByteString.CopyFrom(plaintext), Uid = "u" });
+        var coldV1 = await writerV1.V1.EncryptAsync(new V1.EncryptRequest { Version = "v1beta1", Plain = ByteString.CopyFrom(plaintext) });
+        var engine = _plugin.Host.Encryptor;
+
+        var parsed = engine.EnvelopesParsed;
+        var misses = engine.Cache.Misses;
+        Assert.Equal(plaintext, (await Decrypt(cached.Ciphertext, cached.KeyId)).Plaintext.ToByteArray());
+        Assert.Equal(parsed + 1, engine.EnvelopesParsed);
+        Assert.Equal(plaintext, (await _plugin.V1.DecryptAsync(new V1.DecryptRequest { Version = "v1beta1", Cipher = cached.Ciphertext })).Plain.ToByteArray());
+        Assert.Equal(parsed + 2, engine.EnvelopesParsed);
+        Assert.Equal(misses, engine.Cache.Misses);
+
+        Assert.Equal(plaintext, (await Decrypt(cold.Ciphertext, cold.KeyId)).Plaintext.ToByteArray());
+        Assert.Equal(parsed + 3, engine.EnvelopesParsed);
+        Assert.Equal(plaintext, (await _plugin.V1.DecryptAsync(new V1.DecryptRequest { Version = "v1beta1", Cipher = coldV1.Cipher })).Plain.ToByteArray());
+        Assert.Equal(parsed + 4, engine.EnvelopesParsed);
+        Assert.Equal(misses + 2, engine.Cache.Misses);
+    }
+
+    [Fact]
     public async Task Decrypt_of_data_under_an_unknown_root_key_is_failed_precondition_naming_it()
     {
         await using var other = await RunningPlugin.StartAsync(TestKeys.Development());

@@ -4,13 +4,13 @@ using System.Net;
 using System.Security.Cryptography;
 using Google.Protobuf;
 using Grpc.Core;
-using Xunit.Abstractions;
 using KmsPlugin.Core.Envelope;
 using KmsPlugin.Core.Errors;
-using KmsPlugin.Core.Keystore;
-using KeystoreFile = KmsPlugin.Core.Keystore.Keystore;
+using KmsPlugin.RootKeys.Keystore;
 using KmsPlugin.Server.Tests.Support;
 using KmsPlugin.Tests.Shared.Properties;
+using Xunit.Abstractions;
+using KeystoreFile = KmsPlugin.RootKeys.Keystore.KeystoreFile;
 using V1 = KmsPlugin.Protocol.V1Beta1;
 using V2 = KmsPlugin.Protocol.V2;
 
@@ -28,7 +28,7 @@ public sealed class WireMutationTests : IAsyncLifetime
     private const int Callers = 8;
 
     private readonly ITestOutputHelper _output;
-    private readonly SoftwareKeyEncryptionKeyProvider _provider;
+    private readonly KeystoreRootKeyProvider _provider;
     private readonly KeystoreFile _keystore = KeystoreFile.CreateInMemory();
     private readonly KeystoreKeyInfo _second;
     private RunningPlugin _plugin = null!;
@@ -37,7 +37,7 @@ public sealed class WireMutationTests : IAsyncLifetime
     {
         _output = output;
         _second = _keystore.AddKey();
-        _provider = new SoftwareKeyEncryptionKeyProvider(_keystore);
+        _provider = new KeystoreRootKeyProvider(_keystore);
     }
 
     public async Task InitializeAsync() =>
@@ -137,7 +137,7 @@ public sealed class WireMutationTests : IAsyncLifetime
         _provider.Reload(_keystore);
         await SealAsync();
 
-        using var foreign = SoftwareKeyEncryptionKeyProvider.CreateDevelopment();
+        using var foreign = KeystoreRootKeyProvider.CreateDevelopment();
         using var foreignEncryptor = new EnvelopeEncryptor(foreign, new EnvelopeOptions(), TimeProvider.System);
         valid.Add(([], (await foreignEncryptor.EncryptAsync(new byte[32], default)).Ciphertext));
         return valid;

@@ -1,5 +1,5 @@
-using KmsPlugin.Pkcs11;
-using KmsPlugin.Pkcs11.Tests.Support;
+using KmsPlugin.RootKeys.Pkcs11;
+using KmsPlugin.RootKeys.Pkcs11.Tests.Support;
 using KmsPlugin.Server.Tests.Support;
 using Xunit.Abstractions;
 
@@ -68,7 +68,7 @@ public sealed class Pkcs11SecretHygieneTests : IDisposable
         }
 
         Assert.Equal(0, await plugin.TerminateAsync());
-        using (var rootKeys = Pkcs11KeyEncryptionKeyProvider.Open(token.Options("root")))
+        using (var rootKeys = Pkcs11RootKeyProvider.Open(token.Options("root")))
         {
             await KmsCallSweep.AddDataKeysAsync(rootKeys, acknowledged, _scanner);
         }

@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Grpc.Core;
-using KmsPlugin.Core.Keystore;
+using KmsPlugin.RootKeys.Keystore;
 using KmsPlugin.Server.Tests.Support;
 using Xunit.Abstractions;
 using V2 = KmsPlugin.Protocol.V2;
@@ -159,8 +159,8 @@ public sealed class SecretHygieneTests : IDisposable
             _scanner.AddSecret("root key", key.Material);
         }
 
-        using var keystore = Keystore.Load(_files.Keystore, Encoding.UTF8.GetBytes(_files.Passphrase));
-        using var rootKeys = new SoftwareKeyEncryptionKeyProvider(keystore);
+        using var keystore = KeystoreFile.Load(_files.Keystore, Encoding.UTF8.GetBytes(_files.Passphrase));
+        using var rootKeys = new KeystoreRootKeyProvider(keystore);
         KmsCallSweep.AddDataKeysAsync(rootKeys, acknowledged, _scanner).GetAwaiter().GetResult();
     }
 

@@ -4,13 +4,13 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using Google.Protobuf;
-using Xunit.Abstractions;
 using Grpc.Core;
 using KmsPlugin.Protocol.V1Beta1;
 using KmsPlugin.Server.Grpc;
 using KmsPlugin.Server.Hosting;
-using KmsPlugin.Server.Tests.Http2;
+using KmsPlugin.Server.Tests.AuthorityNormalizer;
 using KmsPlugin.Server.Tests.Support;
+using Xunit.Abstractions;
 
 namespace KmsPlugin.Server.Tests.Hosting;
 
@@ -96,7 +96,7 @@ public sealed class ResourceBoundsTests
             }
 
             var watch = Stopwatch.StartNew();
-            using var channel = UnixSocketChannel.Create(plugin.SocketPath);
+            using var channel = UnixSocketClient.Create(plugin.SocketPath);
             var client = new KeyManagementService.KeyManagementServiceClient(channel);
             for (var i = 0; i < 20; i++)
             {

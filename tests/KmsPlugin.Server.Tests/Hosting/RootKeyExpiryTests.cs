@@ -1,11 +1,11 @@
 using System.Net;
 using Google.Protobuf;
 using Grpc.Core;
-using KmsPlugin.Core.Keystore;
 using KmsPlugin.Protocol.V2;
+using KmsPlugin.RootKeys.Keystore;
 using KmsPlugin.Server.Tests.Support;
 using Microsoft.Extensions.Time.Testing;
-using KeystoreFile = KmsPlugin.Core.Keystore.Keystore;
+using KeystoreFile = KmsPlugin.RootKeys.Keystore.KeystoreFile;
 
 namespace KmsPlugin.Server.Tests.Hosting;
 
@@ -19,7 +19,7 @@ public sealed class RootKeyExpiryTests
         var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero));
         var options = new KeystoreOptions { Kdf = new KeystoreKdfParameters(1024, 1, 1), AllowWeakKdfForTests = true, TimeProvider = clock };
         using var keystore = KeystoreFile.Create(dir.File("keystore.json"), "p"u8, options, primaryExpiresAt: clock.GetUtcNow().AddDays(10));
-        using var provider = new SoftwareKeyEncryptionKeyProvider(keystore, clock);
+        using var provider = new KeystoreRootKeyProvider(keystore, clock);
         var logs = new CapturedLogs();
         await using var plugin = await RunningPlugin.StartAsync(provider, o => o with { HealthEndpoint = new IPEndPoint(IPAddress.Loopback, 0), LogLevel = LogLevel.Information }, logs.Configure, clock);
         using var http = new HttpClient { BaseAddress = plugin.Host.HealthAddress };

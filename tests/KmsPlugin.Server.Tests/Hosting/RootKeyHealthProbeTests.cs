@@ -1,7 +1,7 @@
 using KmsPlugin.Protocol.V2;
 using KmsPlugin.Server.Hosting;
-using Microsoft.Extensions.Logging.Abstractions;
 using KmsPlugin.Server.Tests.Support;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
 namespace KmsPlugin.Server.Tests.Hosting;

@@ -89,7 +89,7 @@ public sealed class SocketOwnershipTests
 
     private static async Task<VersionResponse> VersionAsync(string socket)
     {
-        using var channel = Server.Hosting.UnixSocketChannel.Create(socket);
+        using var channel = Server.Hosting.UnixSocketClient.Create(socket);
         return await new KeyManagementService.KeyManagementServiceClient(channel).VersionAsync(new VersionRequest { Version = "v1beta1" }, deadline: DateTime.UtcNow.AddSeconds(30));
     }
 

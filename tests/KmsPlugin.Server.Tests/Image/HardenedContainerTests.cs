@@ -60,7 +60,7 @@ public sealed class HardenedContainerTests : IAsyncLifetime
         await Podman.GiveToPluginUserAsync(faults, "0600");
         await StartAsync("--dek-max-uses=1", "--dek-cache-size=8", "--shutdown-grace=60s", "--root-key-timeout=60s", "--diagnostics-faults-file=/etc/kms-plugin/faults");
 
-        using var channel = UnixSocketChannel.Create(Socket);
+        using var channel = UnixSocketClient.Create(Socket);
         var client = new KeyManagementService.KeyManagementServiceClient(channel);
         var sealedValues = new List<(byte[] Plain, ByteString Cipher)>();
         for (var i = 0; i < 16; i++)

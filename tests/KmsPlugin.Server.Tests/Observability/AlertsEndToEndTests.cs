@@ -1,6 +1,6 @@
-using KmsPlugin.Core.Keystore;
+using KmsPlugin.RootKeys.Keystore;
 using KmsPlugin.Server.Tests.Support;
-using KeystoreFile = KmsPlugin.Core.Keystore.Keystore;
+using KeystoreFile = KmsPlugin.RootKeys.Keystore.KeystoreFile;
 
 namespace KmsPlugin.Server.Tests.Observability;
 

@@ -14,6 +14,7 @@ public sealed class LoadGeneratorTests
 
     [Theory]
     [InlineData("v1", "socket-path")]
+    [InlineData("v1", "percent-encoded")]
     [InlineData("v2", "localhost")]
     public async Task Run_against_the_plugin_process_reports_sane_results(string api, string authority)
     {
@@ -49,6 +50,22 @@ public sealed class LoadGeneratorTests
 
         Assert.Equal(plugin.SocketPath, levels[0].GetProperty("authority_header").GetString());
         // The normalizer only rewrites an authority Kestrel would reject: proof the path went out as is.
+        Assert.Contains(":authority was a socket path", plugin.Log);
+    }
+
+    [Fact]
+    public async Task Percent_encoded_authority_reaches_the_plugin_as_a_socket_path_it_rewrites()
+    {
+        using var directory = new TempDirectory();
+        await using var plugin = await PluginProcess.StartAsync(directory.File("kms.sock"), null, "--dev", "--log-level", "Debug");
+
+        var levels = await LoadGenerator.RunJsonAsync("run", "--socket", plugin.SocketPath, "--api", "v1", "--authority", "percent-encoded",
+            "--concurrency", "1", "--duration", "200ms", "--warmup", "0", "--timeout", Deadline);
+
+        Assert.Equal("percent-encoded", levels[0].GetProperty("authority").GetString());
+        Assert.Equal(plugin.SocketPath.Replace("/", "%2F", StringComparison.Ordinal), levels[0].GetProperty("authority_header").GetString());
+        Assert.Equal(0, levels[0].GetProperty("errors").GetInt64());
+        // The placeholder host would pass Kestrel untouched: the rewrite proves the encoded path went out.
         Assert.Contains(":authority was a socket path", plugin.Log);
     }
 

@@ -1,5 +1,5 @@
 using dotnet_etcd;
-using KmsPlugin.Pkcs11.Tests.Support;
+using KmsPlugin.RootKeys.Pkcs11.Tests.Support;
 using KmsPlugin.Server.Hosting;
 using KmsPlugin.Server.Tests.Support;
 
@@ -46,7 +46,7 @@ public sealed class Pkcs11BackupDrillTests : IAsyncLifetime
 
         await using (var plugin = await PluginProcess.StartAsync(socket, SoftHsm.Environment, [.. Token(token, "first"), .. pin]))
         {
-            using var channel = UnixSocketChannel.Create(socket);
+            using var channel = UnixSocketClient.Create(socket);
             await BackupDrill.WriteSecretsAsync(_client, channel, "before", PerRootKey);
             Assert.Equal(0, await plugin.TerminateAsync());
         }
@@ -60,7 +60,7 @@ public sealed class Pkcs11BackupDrillTests : IAsyncLifetime
         IReadOnlyList<string> underSecond;
         await using (var plugin = await PluginProcess.StartAsync(socket, SoftHsm.Environment, [.. Token(token, "second"), "--pkcs11-decrypt-key", "first", .. pin]))
         {
-            using var channel = UnixSocketChannel.Create(socket);
+            using var channel = UnixSocketClient.Create(socket);
             underSecond = await BackupDrill.WriteSecretsAsync(_client, channel, "after", PerRootKey);
         }
 

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using Google.Protobuf;
-using KmsPlugin.Pkcs11.Tests.Support;
+using KmsPlugin.RootKeys.Pkcs11.Tests.Support;
 using KmsPlugin.Server.Tests.Support;
 using Xunit.Abstractions;
 using V1 = KmsPlugin.Protocol.V1Beta1;

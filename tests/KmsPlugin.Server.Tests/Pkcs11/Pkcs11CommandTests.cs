@@ -1,4 +1,4 @@
-using KmsPlugin.Pkcs11.Tests.Support;
+using KmsPlugin.RootKeys.Pkcs11.Tests.Support;
 using KmsPlugin.Server.Tests.Support;
 
 namespace KmsPlugin.Server.Tests.Pkcs11;

@@ -1,5 +1,5 @@
 using Google.Protobuf;
-using KmsPlugin.Pkcs11.Tests.Support;
+using KmsPlugin.RootKeys.Pkcs11.Tests.Support;
 using KmsPlugin.Server.Tests.Support;
 using V2 = KmsPlugin.Protocol.V2;
 

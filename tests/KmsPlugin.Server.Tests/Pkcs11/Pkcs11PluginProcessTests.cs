@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using Google.Protobuf;
 using Grpc.Core;
-using KmsPlugin.Pkcs11.Tests.Support;
+using KmsPlugin.RootKeys.Pkcs11.Tests.Support;
 using KmsPlugin.Server.Hosting;
 using KmsPlugin.Server.Tests.Support;
 using Xunit.Abstractions;
@@ -158,5 +158,5 @@ public sealed class Pkcs11PluginProcessTests : IDisposable
     }
 
     private static V2.KeyManagementService.KeyManagementServiceClient V2Client(string socket) =>
-        new(UnixSocketChannel.Create(socket));
+        new(UnixSocketClient.Create(socket));
 }

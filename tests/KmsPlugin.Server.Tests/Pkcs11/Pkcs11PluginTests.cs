@@ -2,8 +2,8 @@ using System.Security.Cryptography;
 using Google.Protobuf;
 using Grpc.Core;
 using KmsPlugin.Core.Envelope;
-using KmsPlugin.Pkcs11;
-using KmsPlugin.Pkcs11.Tests.Support;
+using KmsPlugin.RootKeys.Pkcs11;
+using KmsPlugin.RootKeys.Pkcs11.Tests.Support;
 using KmsPlugin.Server.Tests.Support;
 using V1 = KmsPlugin.Protocol.V1Beta1;
 using V2 = KmsPlugin.Protocol.V2;
@@ -18,7 +18,7 @@ public sealed class Pkcs11PluginTests
     public async Task V1_and_v2_round_trip_with_a_softhsm_root_key()
     {
         var token = SoftHsm.CreateToken().WithKeys(true, "root");
-        using var provider = Pkcs11KeyEncryptionKeyProvider.Open(token.Options("root"));
+        using var provider = Pkcs11RootKeyProvider.Open(token.Options("root"));
         await using var plugin = await RunningPlugin.StartAsync(provider);
 
         var status = await plugin.V2.StatusAsync(new V2.StatusRequest());
@@ -41,7 +41,7 @@ public sealed class Pkcs11PluginTests
     public async Task The_root_key_service_lists_the_token_keys_with_check_values_computed_in_the_token()
     {
         var token = SoftHsm.CreateToken().WithKeys(true, "root", "old");
-        using var provider = Pkcs11KeyEncryptionKeyProvider.Open(token.Options("root", "old"));
+        using var provider = Pkcs11RootKeyProvider.Open(token.Options("root", "old"));
         await using var plugin = await RunningPlugin.StartAsync(provider);
 
         var listing = await new Protocol.Plugin.V1.RootKeyService.RootKeyServiceClient(plugin.Channel).ListRootKeysAsync(new Protocol.Plugin.V1.ListRootKeysRequest());
@@ -64,7 +64,7 @@ public sealed class Pkcs11PluginTests
         var ciphertexts = new ByteString[Callers * PerCaller];
 
         // Every Encrypt makes (and wraps in the token) a new data key.
-        using (var provider = Pkcs11KeyEncryptionKeyProvider.Open(token.Options("root")))
+        using (var provider = Pkcs11RootKeyProvider.Open(token.Options("root")))
         await using (var writer = await RunningPlugin.StartAsync(provider, o => o with { Envelope = OneUsePerDataKey() }))
         {
             await Parallel.ForEachAsync(Enumerable.Range(0, ciphertexts.Length), new ParallelOptions { MaxDegreeOfParallelism = Callers }, async (i, _) =>
@@ -76,7 +76,7 @@ public sealed class Pkcs11PluginTests
         Assert.Equal(ciphertexts.Length, ciphertexts.Select(c => Convert.ToBase64String(c.Span[..80])).Distinct().Count());
 
         // A fresh instance has an empty cache: every Decrypt unwraps through the session pool.
-        using var reader = Pkcs11KeyEncryptionKeyProvider.Open(token.Options("root"));
+        using var reader = Pkcs11RootKeyProvider.Open(token.Options("root"));
         await using var plugin = await RunningPlugin.StartAsync(reader);
         var errors = 0;
         await Task.WhenAll(Enumerable.Range(0, Callers).Select(caller => Task.Run(async () =>
@@ -100,7 +100,7 @@ public sealed class Pkcs11PluginTests
         _ = SoftHsm.ConfigPath;
         var label = "late-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
         var options = new Pkcs11ProviderOptions { ModulePath = SoftHsm.ModulePath, TokenLabel = label, Pin = "1234"u8.ToArray(), PrimaryKeyLabel = "root" };
-        using var provider = Pkcs11KeyEncryptionKeyProvider.Open(options);
+        using var provider = Pkcs11RootKeyProvider.Open(options);
         await using var plugin = await RunningPlugin.StartAsync(provider, o => o with { HealthProbeIntervalWhenUnhealthy = TimeSpan.FromMilliseconds(200) });
 
         var status = await plugin.V2.StatusAsync(new V2.StatusRequest());

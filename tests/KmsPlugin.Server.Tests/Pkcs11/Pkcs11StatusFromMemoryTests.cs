@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
-using KmsPlugin.Pkcs11;
-using KmsPlugin.Pkcs11.Tests.Support;
+using KmsPlugin.RootKeys.Pkcs11;
+using KmsPlugin.RootKeys.Pkcs11.Tests.Support;
 using KmsPlugin.Server.Tests.Support;
 using V2 = KmsPlugin.Protocol.V2;
 
@@ -41,7 +41,7 @@ public sealed class Pkcs11StatusFromMemoryTests
 
         // Started before its token exists, so the provider has never reached it; the probe is kept
         // quiet so that only Status could try to reconnect.
-        using var provider = Pkcs11KeyEncryptionKeyProvider.Open(options);
+        using var provider = Pkcs11RootKeyProvider.Open(options);
         Assert.NotNull(provider.Failure);
         await using var plugin = await RunningPlugin.StartAsync(provider, o => o with { HealthProbeIntervalWhenUnhealthy = TimeSpan.FromMinutes(10) });
         try

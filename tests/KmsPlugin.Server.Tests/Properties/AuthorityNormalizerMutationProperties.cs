@@ -1,6 +1,6 @@
 using CsCheck;
-using KmsPlugin.Server.Http2;
-using KmsPlugin.Server.Tests.Http2;
+using KmsPlugin.Server.AuthorityNormalizer;
+using KmsPlugin.Server.Tests.AuthorityNormalizer;
 using KmsPlugin.Tests.Shared.Properties;
 using Microsoft.AspNetCore.Connections;
 

@@ -1,6 +1,6 @@
 using System.Text;
 using CsCheck;
-using KmsPlugin.Server.Cli.Configuration;
+using KmsPlugin.Server.Configuration;
 using KmsPlugin.Tests.Shared.Properties;
 
 namespace KmsPlugin.Server.Tests.Properties;

@@ -1,9 +1,9 @@
 using System.Buffers;
 using CsCheck;
-using KmsPlugin.Server.Http2;
-using KmsPlugin.Server.Tests.Http2;
+using KmsPlugin.Server.AuthorityNormalizer;
+using KmsPlugin.Server.Tests.AuthorityNormalizer;
 using KmsPlugin.Tests.Shared.Properties;
-using static KmsPlugin.Server.Tests.Http2.HpackTestData;
+using static KmsPlugin.Server.Tests.AuthorityNormalizer.HpackTestData;
 
 namespace KmsPlugin.Server.Tests.Properties;
 

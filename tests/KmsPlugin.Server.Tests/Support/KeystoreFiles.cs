@@ -1,4 +1,4 @@
-using KmsPlugin.Core.Keystore;
+using KmsPlugin.RootKeys.Keystore;
 
 namespace KmsPlugin.Server.Tests.Support;
 
@@ -38,7 +38,7 @@ internal sealed class KeystoreFiles : IDisposable
     /// (`keystore init` always takes the default), for tests that load the file hundreds of times.
     /// </summary>
     public void InitAtMinimumCost() =>
-        Core.Keystore.Keystore.Create(Keystore, System.Text.Encoding.UTF8.GetBytes(Passphrase), new KeystoreOptions { Kdf = KeystoreKdfParameters.Minimum }).Dispose();
+        global::KmsPlugin.RootKeys.Keystore.KeystoreFile.Create(Keystore, System.Text.Encoding.UTF8.GetBytes(Passphrase), new KeystoreOptions { Kdf = KeystoreKdfParameters.Minimum }).Dispose();
 
     public void Dispose() => Directory.Dispose();
 }

@@ -1,5 +1,5 @@
-using KmsPlugin.Core.Keys;
-using KmsPlugin.Core.Keystore;
+using KmsPlugin.Core.RootKeys;
+using KmsPlugin.RootKeys.Keystore;
 
 namespace KmsPlugin.Server.Tests.Support;
 
@@ -9,7 +9,7 @@ internal sealed record KeystoreSnapshot(IReadOnlyDictionary<string, KeystoreSnap
     /// <summary>Loads the file as the plugin does; throws when it is missing, corrupt or unreadable.</summary>
     public static KeystoreSnapshot Load(KeystoreFiles files)
     {
-        using var keystore = Keystore.Load(files.Keystore, System.Text.Encoding.UTF8.GetBytes(files.Passphrase));
+        using var keystore = KeystoreFile.Load(files.Keystore, System.Text.Encoding.UTF8.GetBytes(files.Passphrase));
         return keystore.WithRing(ring => new KeystoreSnapshot(
             ring.Entries.ToDictionary(e => e.Id, e => new RootKey(e.Id, e.State, e.Material.ToArray())),
             ring.Primary.Id));

@@ -3,7 +3,7 @@ using System.Text;
 using Google.Protobuf;
 using Grpc.Core;
 using KmsPlugin.Core.Envelope;
-using KmsPlugin.Core.Keys;
+using KmsPlugin.Core.RootKeys;
 using V1 = KmsPlugin.Protocol.V1Beta1;
 using V2 = KmsPlugin.Protocol.V2;
 
@@ -71,7 +71,7 @@ internal static class KmsCallSweep
     }
 
     /// <summary>Unwraps the plugin data key inside each ciphertext, as the plugin did, so its bytes become secrets too.</summary>
-    public static async Task AddDataKeysAsync(IKeyEncryptionKeyProvider rootKeys, IEnumerable<AcknowledgedCiphertext> acknowledged, SecretLeakScanner scanner)
+    public static async Task AddDataKeysAsync(IRootKeyProvider rootKeys, IEnumerable<AcknowledgedCiphertext> acknowledged, SecretLeakScanner scanner)
     {
         foreach (var item in acknowledged)
         {

@@ -2,7 +2,7 @@ using dotnet_etcd;
 using Etcdserverpb;
 using Google.Protobuf;
 using Grpc.Core;
-using KmsPlugin.Kubernetes;
+using KmsPlugin.EtcdValues;
 using KmsPlugin.Server.Etcd;
 
 namespace KmsPlugin.Server.Tests.Support;

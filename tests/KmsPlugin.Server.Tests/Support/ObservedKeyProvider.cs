@@ -1,5 +1,5 @@
 using KmsPlugin.Core.Errors;
-using KmsPlugin.Core.Keys;
+using KmsPlugin.Core.RootKeys;
 
 namespace KmsPlugin.Server.Tests.Support;
 
@@ -7,13 +7,13 @@ namespace KmsPlugin.Server.Tests.Support;
 /// Wraps a real provider to count root-key calls and to make the root key unreachable on demand,
 /// as a token that was pulled or an HSM that stopped answering would be.
 /// </summary>
-internal sealed class ObservedKeyProvider : IKeyEncryptionKeyProvider
+internal sealed class ObservedKeyProvider : IRootKeyProvider
 {
-    private readonly IKeyEncryptionKeyProvider _inner;
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<PrimaryKeyEncryptionKey, PrimaryKeyEncryptionKey> _wrapped = new();
+    private readonly IRootKeyProvider _inner;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<PrimaryRootKey, PrimaryRootKey> _wrapped = new();
     private int _calls;
 
-    public ObservedKeyProvider(IKeyEncryptionKeyProvider inner)
+    public ObservedKeyProvider(IRootKeyProvider inner)
     {
         _inner = inner;
     }
@@ -24,22 +24,22 @@ internal sealed class ObservedKeyProvider : IKeyEncryptionKeyProvider
 
     public bool Unreachable { get; set; }
 
-    public PrimaryKeyEncryptionKey Primary
+    public PrimaryRootKey Primary
     {
         get
         {
             var primary = _inner.Primary;
-            return _wrapped.GetOrAdd(primary, p => new PrimaryKeyEncryptionKey(new ObservedKey(p.Key, this), p.Generation));
+            return _wrapped.GetOrAdd(primary, p => new PrimaryRootKey(new ObservedKey(p.Key, this), p.Generation));
         }
     }
 
-    public PrimaryKeyEncryptionKey? KnownPrimary => _inner.KnownPrimary;
+    public PrimaryRootKey? KnownPrimary => _inner.KnownPrimary;
 
-    public IKeyEncryptionKey GetForDecrypt(string keyId) => new ObservedKey(_inner.GetForDecrypt(keyId), this);
+    public IRootKey GetForDecrypt(string keyId) => new ObservedKey(_inner.GetForDecrypt(keyId), this);
 
     public bool NeverIssued(string rootKeyId, long generation) => _inner.NeverIssued(rootKeyId, generation);
 
-    private sealed class ObservedKey(IKeyEncryptionKey inner, ObservedKeyProvider owner) : IKeyEncryptionKey
+    private sealed class ObservedKey(IRootKey inner, ObservedKeyProvider owner) : IRootKey
     {
         public string Id => inner.Id;
 

@@ -21,7 +21,7 @@ internal sealed class PluginProcess : IAsyncDisposable
         process.ErrorDataReceived += (_, e) => Append(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        _channel = UnixSocketChannel.Create(socketPath);
+        _channel = UnixSocketClient.Create(socketPath);
         V1 = new KeyManagementService.KeyManagementServiceClient(_channel);
         V2 = new Protocol.V2.KeyManagementService.KeyManagementServiceClient(_channel);
     }

@@ -1,4 +1,4 @@
-using KmsPlugin.Core.Keys;
+using KmsPlugin.Core.RootKeys;
 using KmsPlugin.Protocol.V1Beta1;
 using KmsPlugin.Server.Hosting;
 
@@ -14,7 +14,7 @@ internal sealed class RunningPlugin : IAsyncDisposable
     {
         _directory = directory;
         Host = host;
-        _channel = UnixSocketChannel.Create(host.SocketPath);
+        _channel = UnixSocketClient.Create(host.SocketPath);
         V1 = new KeyManagementService.KeyManagementServiceClient(_channel);
         V2 = new Protocol.V2.KeyManagementService.KeyManagementServiceClient(_channel);
     }
@@ -29,7 +29,7 @@ internal sealed class RunningPlugin : IAsyncDisposable
 
     public Protocol.V2.KeyManagementService.KeyManagementServiceClient V2 { get; }
 
-    public static async Task<RunningPlugin> StartAsync(IKeyEncryptionKeyProvider provider, Func<PluginHostOptions, PluginHostOptions>? configure = null, Action<ILoggingBuilder>? logging = null, TimeProvider? time = null)
+    public static async Task<RunningPlugin> StartAsync(IRootKeyProvider provider, Func<PluginHostOptions, PluginHostOptions>? configure = null, Action<ILoggingBuilder>? logging = null, TimeProvider? time = null)
     {
         var directory = new TempDirectory();
         var options = new PluginHostOptions { SocketPath = directory.File("run/kms.sock"), LogLevel = LogLevel.Warning };

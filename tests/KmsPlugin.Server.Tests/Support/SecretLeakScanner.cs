@@ -12,7 +12,7 @@ internal sealed class SecretLeakScanner
 {
     private const int HexWindow = 8;
     private const int Base64Window = 12;
-    
+
     private readonly List<(string Secret, string Form, string Needle)> _needles = [];
     private readonly List<(string Secret, byte[] Bytes)> _rawBytes = [];
     private readonly List<(string Where, string Text)> _texts = [];

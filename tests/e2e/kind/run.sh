@@ -21,7 +21,7 @@ NODE="$CLUSTER-control-plane"
 POD="kms-plugin-$NODE"
 SECRET="kms-e2e-$RANDOM"
 SOCKET=/var/run/kmsplugin/kms.sock
-P11=(--module /usr/lib/softhsm/libsofthsm2.so --token kms-e2e --pin-file /etc/kms-plugin/pin)
+P11=(--pkcs11-module /usr/lib/softhsm/libsofthsm2.so --pkcs11-token kms-e2e --pkcs11-pin-file /etc/kms-plugin/pin)
 
 case "$KMS_API" in
   v2) CONFIG="$REPO/charts/examples/encryption-config-v2.yaml"; PREFIX="k8s:enc:kms:v2:kms-plugin:" ;;

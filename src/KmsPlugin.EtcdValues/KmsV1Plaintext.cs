@@ -1,0 +1,3 @@
+namespace KmsPlugin.EtcdValues;
+
+internal sealed record KmsV1Plaintext(byte[] Plaintext, KmsV1PayloadCipher Cipher);

@@ -1,3 +1,0 @@
-namespace KmsPlugin.Kubernetes;
-
-internal sealed record KmsV1Plaintext(byte[] Plaintext, KmsV1PayloadCipher Cipher);

@@ -1,6 +1,0 @@
-using System.CommandLine;
-
-namespace KmsPlugin.Server.Cli;
-
-/// <summary>The token selection and PIN options every `pkcs11` verb takes.</summary>
-internal sealed record CommonPkcs11Options(Option<string?> Module, Option<string?> Token, Option<string?> TokenSerial, Option<string?> PinFile);

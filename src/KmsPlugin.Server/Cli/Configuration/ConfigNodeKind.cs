@@ -1,9 +1,0 @@
-namespace KmsPlugin.Server.Cli.Configuration;
-
-internal enum ConfigNodeKind
-{
-    Null,
-    Scalar,
-    Mapping,
-    Sequence,
-}

@@ -1,0 +1,11 @@
+using KmsPlugin.Server.Cli;
+
+namespace KmsPlugin.Server.Configuration;
+
+internal enum ConfigNodeKind
+{
+    Null,
+    Scalar,
+    Mapping,
+    Sequence,
+}
