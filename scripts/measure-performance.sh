@@ -82,20 +82,8 @@ scripts/build-go-baseline.sh .build/bin/kms-baseline >/dev/null
 client="$REPO/.build/bin/kms-goclient" baseline_bin="$REPO/.build/bin/kms-baseline"
 [ -x "$client" ] && [ -x "$baseline_bin" ] || { echo "error: the Go client or the grpc-go baseline was not built" >&2; exit 1; }
 select_plugin
-if [ -z "${REUSE_BUILD:-}" ] || [ ! -f .build/loadgen/kms-loadgen.dll ]; then
-  dotnet publish bench/KmsPlugin.LoadGen -c Release -o .build/loadgen -v quiet -nologo >/dev/null
-fi
-[ -f .build/loadgen/kms-loadgen.dll ] || { echo "error: .build/loadgen/kms-loadgen.dll was not built" >&2; exit 1; }
-loadgen=(dotnet "$REPO/.build/loadgen/kms-loadgen.dll")
-
-work=$(mktemp -d /tmp/kms-perf.XXXXXX)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+select_loadgen
+start_scratch /tmp/kms-perf.XXXXXX
 
 started_pid=
 start_server() { # socket plugin|baseline [serve flags...]

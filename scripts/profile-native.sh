@@ -30,19 +30,8 @@ need python3 "install python3"
 paranoid=$(cat /proc/sys/kernel/perf_event_paranoid)
 [ "$paranoid" -le 2 ] || { echo "error: perf_event_paranoid is $paranoid: perf cannot sample even its own processes here" >&2; exit 1; }
 PLUGIN=aot select_plugin
-if [ -z "${REUSE_BUILD:-}" ] || [ ! -f .build/loadgen/kms-loadgen.dll ]; then
-  dotnet publish bench/KmsPlugin.LoadGen -c Release -o .build/loadgen -v quiet -nologo >/dev/null
-fi
-loadgen=(dotnet "$REPO/.build/loadgen/kms-loadgen.dll")
-
-work=$(mktemp -d /tmp/kms-profile.XXXXXX)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+select_loadgen
+start_scratch /tmp/kms-profile.XXXXXX
 
 serve() { # socket flags...
   local socket=$1; shift

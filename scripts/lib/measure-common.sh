@@ -28,6 +28,29 @@ select_plugin() {
   esac
 }
 
+# The load generator, in the array `loadgen`; REUSE_BUILD=1 keeps one already built.
+select_loadgen() {
+  if [ -z "${REUSE_BUILD:-}" ] || [ ! -f .build/loadgen/kms-loadgen.dll ]; then
+    dotnet publish bench/KmsPlugin.LoadGen -c Release -o .build/loadgen -v quiet -nologo >/dev/null
+  fi
+  [ -f .build/loadgen/kms-loadgen.dll ] || { echo "error: .build/loadgen/kms-loadgen.dll was not built" >&2; exit 1; }
+  loadgen=(dotnet "$PWD/.build/loadgen/kms-loadgen.dll")
+}
+
+# A scratch directory in `work` and the array `pids` of servers and drivers; on exit every one
+# still listed gets SIGTERM and is waited for, then the directory goes.
+start_scratch() { # mktemp-template
+  work=$(mktemp -d "$1")
+  pids=()
+  trap cleanup_scratch EXIT
+}
+
+cleanup_scratch() {
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+
 wait_for_socket() { # socket pid log
   for _ in $(seq 3000); do
     [ -S "$1" ] && return 0
