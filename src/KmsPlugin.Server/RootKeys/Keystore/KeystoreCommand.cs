@@ -78,7 +78,7 @@ internal static class KeystoreCommand
 
     private static Command Verb(string name, string description, bool withExpiry, Argument<string>? argument, Func<string, byte[], ParseResult, DateTimeOffset?, IReadOnlyList<KeystoreKeyInfo>> run)
     {
-        var keystore = new KeystoreOptions();
+        var keystore = new KeystoreVerbOptions();
         var json = new Option<bool>("--json") { Description = "Print the keys as JSON" };
         var expires = new Option<string?>("--expires") { Description = "Expiry of the new key, ISO 8601 (e.g. 2027-06-30T00:00:00Z)" };
         var command = new Command(name, description) { json };

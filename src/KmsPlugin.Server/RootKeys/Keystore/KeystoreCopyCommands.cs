@@ -20,7 +20,7 @@ internal static class KeystoreCopyCommands
 {
     public static Command Export()
     {
-        var keystore = new KeystoreOptions();
+        var keystore = new KeystoreVerbOptions();
         var to = new Option<string?>("--to") { Description = "Where to write the copy (must not exist; created with mode 0600)" };
         var toPassphraseFile = new Option<string?>("--to-passphrase-file") { Description = "File holding the copy's own passphrase (for the escrow holder); no environment variable, never on the command line" };
         var json = new Option<bool>("--json") { Description = "Print the copy's keys as JSON" };
@@ -56,7 +56,7 @@ internal static class KeystoreCopyCommands
 
     public static Command Verify()
     {
-        var keystore = new KeystoreOptions();
+        var keystore = new KeystoreVerbOptions();
         var json = new Option<bool>("--json") { Description = "Print the keys as JSON" };
         var command = new Command("verify", "Check that a keystore (or a copy of one) opens with its passphrase, and list its key ids with key check values; exit 1 when it does not open")
         {

@@ -175,15 +175,15 @@ internal static class Pkcs11Command
     // The verbs' messages still name their flags as before the settings table served them (--module, …).
     private static string ModuleMissing => $"give --module (or {Pkcs11EnvironmentVariables.Module})";
 
-    private static (Command Command, CommonPkcs11Options Options) Verb(string name, string description)
+    private static (Command Command, Pkcs11VerbOptions Options) Verb(string name, string description)
     {
-        var options = new CommonPkcs11Options();
+        var options = new Pkcs11VerbOptions();
         var command = new Command(name, description);
         options.AddTo(command);
         return (command, options);
     }
 
-    private static int WithAdmin(ParseResult parse, string verb, CommonPkcs11Options common, bool requireToken, Action<Pkcs11TokenAdmin, TextWriter> run)
+    private static int WithAdmin(ParseResult parse, string verb, Pkcs11VerbOptions common, bool requireToken, Action<Pkcs11TokenAdmin, TextWriter> run)
     {
         var output = parse.InvocationConfiguration.Output;
         var error = parse.InvocationConfiguration.Error;

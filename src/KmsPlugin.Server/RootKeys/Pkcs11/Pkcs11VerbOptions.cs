@@ -7,7 +7,7 @@ namespace KmsPlugin.Server.RootKeys.Pkcs11;
 /// The token selection and PIN settings every `pkcs11` verb takes: serve's rows, so the same flags,
 /// variables and config keys; the verbs' older flag names stay as deprecated aliases.
 /// </summary>
-internal sealed class CommonPkcs11Options
+internal sealed class Pkcs11VerbOptions
 {
     private readonly VerbSettings _settings = new(
         [Pkcs11Settings.Module, Pkcs11Settings.Token, Pkcs11Settings.TokenSerialSetting, Pkcs11Settings.PinFileSetting],

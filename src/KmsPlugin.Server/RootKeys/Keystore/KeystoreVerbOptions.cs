@@ -4,7 +4,7 @@ using KmsPlugin.Server.Configuration;
 namespace KmsPlugin.Server.RootKeys.Keystore;
 
 /// <summary>The keystore path and passphrase file every `keystore` verb takes: serve's rows and <c>--config</c>.</summary>
-internal sealed class KeystoreOptions
+internal sealed class KeystoreVerbOptions
 {
     private readonly VerbSettings _settings = new([KeystoreSettings.Keystore, KeystoreSettings.PassphraseFileSetting]);
 
