@@ -1,5 +1,6 @@
 using System.IO.Pipelines;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.Extensions.Logging;
 
 namespace KmsPlugin.Server.AuthorityNormalizer;
@@ -26,7 +27,10 @@ internal sealed class AuthorityNormalizerMiddleware
     public async Task OnConnectionAsync(ConnectionContext context)
     {
         IDuplexPipe transport = context.Transport;
-        var pipe = new Pipe();
+        // Inline: Kestrel's HTTP/2 read loop runs on the pump's thread as the pump flushes, so the extra
+        // pipe adds no thread hop to a call. Kestrel's own memory pool, as its transport uses.
+        var pool = context.Features.Get<IMemoryPoolFeature>()?.MemoryPool;
+        var pipe = new Pipe(new PipeOptions(pool, readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.Inline, useSynchronizationContext: false));
         using var normalizer = new AuthorityNormalizingConnection(
             transport.Input,
             pipe.Writer,

@@ -26,18 +26,22 @@ internal static class AuthorityRewrite
         return (invalidAuthority, looksLikePath);
     }
 
-    /// <summary>Encodes every field statelessly. Size updates are not re-emitted: they only concern the table the server no longer uses.</summary>
+    /// <summary>
+    /// Encodes every field statelessly. Size updates are not re-emitted: they only concern the table the
+    /// server no longer uses. No Huffman coding: the block crosses an in-memory pipe, where its size does
+    /// not matter, and Kestrel copies a raw literal where it would have to decode a Huffman-coded one.
+    /// </summary>
     public static void Encode(ReadOnlySpan<HeaderField> fields, IBufferWriter<byte> encoded)
     {
         foreach (HeaderField field in fields)
         {
             if (IsInvalidAuthority(field))
             {
-                HpackEncoder.EncodeField(AuthorityName, Localhost, field.NeverIndexed, encoded);
+                HpackEncoder.EncodeField(AuthorityName, Localhost, field.NeverIndexed, encoded, huffman: false);
             }
             else
             {
-                HpackEncoder.EncodeField(field, encoded);
+                HpackEncoder.EncodeField(field, encoded, huffman: false);
             }
         }
     }

@@ -11,9 +11,10 @@ internal static class HpackEncoder
     /// <summary>
     /// Writes one field: indexed static field when name and value match (§6.1), else a literal without
     /// indexing (§6.2.2) or never indexed (§6.2.3, kept when the field arrived that way) with a static
-    /// name index when the name matches, else with a literal name.
+    /// name index when the name matches, else with a literal name. Strings are Huffman-coded when that is
+    /// shorter, unless <paramref name="huffman"/> is false.
     /// </summary>
-    public static void EncodeField(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, bool neverIndexed, IBufferWriter<byte> destination)
+    public static void EncodeField(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, bool neverIndexed, IBufferWriter<byte> destination, bool huffman = true)
     {
         int index = HpackStaticTable.Find(name, value, out bool valueMatches);
         if (valueMatches && !neverIndexed)
@@ -26,19 +27,19 @@ internal static class HpackEncoder
         WriteInteger(index, 4, flags, destination);
         if (index == 0)
         {
-            WriteString(name, destination);
+            WriteString(name, destination, huffman);
         }
 
-        WriteString(value, destination);
+        WriteString(value, destination, huffman);
     }
 
-    public static void EncodeField(HeaderField field, IBufferWriter<byte> destination) =>
-        EncodeField(field.Name.Span, field.Value.Span, field.NeverIndexed, destination);
+    public static void EncodeField(HeaderField field, IBufferWriter<byte> destination, bool huffman = true) =>
+        EncodeField(field.Name.Span, field.Value.Span, field.NeverIndexed, destination, huffman);
 
-    /// <summary>String literal (§5.2), Huffman-coded only when that is shorter.</summary>
-    public static void WriteString(ReadOnlySpan<byte> value, IBufferWriter<byte> destination)
+    /// <summary>String literal (§5.2), Huffman-coded only when <paramref name="huffman"/> and that is shorter.</summary>
+    public static void WriteString(ReadOnlySpan<byte> value, IBufferWriter<byte> destination, bool huffman = true)
     {
-        int huffmanLength = HuffmanEncoder.GetEncodedLength(value);
+        int huffmanLength = huffman ? HuffmanEncoder.GetEncodedLength(value) : int.MaxValue;
         if (huffmanLength < value.Length)
         {
             WriteInteger(huffmanLength, 7, 0x80, destination);

@@ -72,6 +72,9 @@ internal static class HpackStaticTable
         Entry("www-authenticate", ""),
     ];
 
+    // Entry indexes (0-based) by name length: a lookup compares only names of the right length.
+    private static readonly int[][] ByNameLength = IndexByNameLength();
+
     /// <summary>The entry at a 1-based <paramref name="index"/> (1..61).</summary>
     public static HeaderField Get(int index) => Entries[index - 1];
 
@@ -83,7 +86,8 @@ internal static class HpackStaticTable
     public static int Find(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, out bool valueMatches)
     {
         int nameIndex = 0;
-        for (int i = 0; i < Entries.Length; i++)
+        int[] candidates = name.Length < ByNameLength.Length ? ByNameLength[name.Length] : [];
+        foreach (int i in candidates)
         {
             HeaderField entry = Entries[i];
             if (!entry.Name.Span.SequenceEqual(name))
@@ -111,6 +115,18 @@ internal static class HpackStaticTable
 
         valueMatches = false;
         return nameIndex;
+    }
+
+    private static int[][] IndexByNameLength()
+    {
+        int longest = Entries.Max(entry => entry.Name.Length);
+        var byLength = new int[longest + 1][];
+        for (int length = 0; length <= longest; length++)
+        {
+            byLength[length] = Enumerable.Range(0, Entries.Length).Where(i => Entries[i].Name.Length == length).ToArray();
+        }
+
+        return byLength;
     }
 
     private static HeaderField Entry(string name, string value) =>

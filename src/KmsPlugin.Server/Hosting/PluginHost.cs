@@ -118,13 +118,16 @@ internal sealed partial class PluginHost : IAsyncDisposable
         }
 
         services.AddHostedService(s => s.GetRequiredService<RootKeyHealthProbe>());
+        // Singletons in DI (all stateless): Grpc resolves them instead of constructing each per call through reflection.
+        services.AddSingleton<KmsCallInterceptor>();
+        services.AddSingleton<KeyManagementServiceV1>();
+        services.AddSingleton<KeyManagementServiceV2>();
+        services.AddSingleton<RootKeyService>();
         services.AddGrpc(grpc =>
         {
             grpc.EnableDetailedErrors = false;
             grpc.MaxReceiveMessageSize = options.MaxRequestBytes;
-            grpc.Interceptors.Add<RequestLogScopeInterceptor>();
-            grpc.Interceptors.Add<MetricsInterceptor>();
-            grpc.Interceptors.Add<KmsErrorInterceptor>();
+            grpc.Interceptors.Add<KmsCallInterceptor>();
         });
         return encryptor;
     }

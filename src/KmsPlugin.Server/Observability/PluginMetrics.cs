@@ -15,14 +15,15 @@ internal sealed class PluginMetrics
     {
         Registry = Metrics.NewCustomRegistry();
         var factory = Metrics.WithCustomRegistry(Registry);
-        Requests = factory.CreateCounter("kms_plugin_requests_total", "KMS gRPC calls by API, operation and gRPC status.", "api", "operation", "outcome");
-        RequestDuration = factory.CreateHistogram("kms_plugin_request_duration_seconds", "KMS gRPC call latency.", new HistogramConfiguration
+        var requests = factory.CreateCounter("kms_plugin_requests_total", "KMS gRPC calls by API, operation and gRPC status.", "api", "operation", "outcome");
+        var duration = factory.CreateHistogram("kms_plugin_request_duration_seconds", "KMS gRPC call latency.", new HistogramConfiguration
         {
             LabelNames = ["api", "operation"],
             Buckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 3],
         });
 
-        InFlight = factory.CreateGauge("kms_plugin_requests_in_flight", "KMS gRPC calls received and not yet answered.", "api", "operation");
+        var inFlight = factory.CreateGauge("kms_plugin_requests_in_flight", "KMS gRPC calls received and not yet answered.", "api", "operation");
+        Calls = new CallMetrics(requests, duration, inFlight);
 
         var cacheHits = factory.CreateGauge("kms_plugin_dek_cache_hits_total", "Decrypts served by an unwrapped data key from the cache.");
         var cacheMisses = factory.CreateGauge("kms_plugin_dek_cache_misses_total", "Decrypts that had to unwrap their data key through the root key.");
@@ -64,11 +65,8 @@ internal sealed class PluginMetrics
 
     public CollectorRegistry Registry { get; }
 
-    public Counter Requests { get; }
-
-    public Histogram RequestDuration { get; }
-
-    public Gauge InFlight { get; }
+    /// <summary>kms_plugin_requests_total, _request_duration_seconds and _requests_in_flight, by gRPC method.</summary>
+    public CallMetrics Calls { get; }
 
     // A promoted primary without an expiry must not leave the old one's series behind (the expiry
     // alerts would keep firing); a failed check that could not read the expiry changes nothing.

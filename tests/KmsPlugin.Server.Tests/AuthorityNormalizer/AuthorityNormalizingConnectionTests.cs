@@ -88,6 +88,22 @@ public sealed class AuthorityNormalizingConnectionTests
     }
 
     [Fact]
+    public async Task RewrittenBlockCarriesRawLiteralsKestrelCopiesInsteadOfHuffmanDecoding()
+    {
+        // Both values are Huffman-coded on the way in (shorter that way); the rewrite writes them out as they read.
+        byte[] block = new TestBlockBuilder().Static(":authority", "/var/run/kmsplugin/kms.sock").Static("content-type", "application/grpc").ToArray();
+        Assert.Equal(-1, block.AsSpan().IndexOf("application/grpc"u8));
+        byte[] input = [.. Preface, .. RawHttp2Client.HeadersFrames(1, block)];
+
+        var (output, rewriting, error) = await NormalizerPipes.RunAsync(input, chunk: 7);
+        Assert.Null(error);
+        Assert.True(rewriting);
+        var frame = Assert.Single(ReadFrames(output.AsSpan(Preface.Length).ToArray()));
+        Assert.True(frame.Payload.AsSpan().IndexOf("application/grpc"u8) > 0);
+        Assert.True(frame.Payload.AsSpan().IndexOf("localhost"u8) > 0);
+    }
+
+    [Fact]
     public async Task OversizedHeaderBlockIsReplacedByACompressionError()
     {
         byte[] block = new TestBlockBuilder().Static("x-big", new string('{', 70000)).ToArray();

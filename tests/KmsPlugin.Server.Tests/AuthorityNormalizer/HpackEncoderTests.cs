@@ -21,6 +21,32 @@ public sealed class HpackEncoderTests
     }
 
     [Fact]
+    public void StaticTableLookupMatchesAScanOfAllEntries()
+    {
+        var names = Enumerable.Range(1, HpackStaticTable.Count).Select(i => HpackStaticTable.Get(i)).ToList();
+        var probes = names.Select(f => (f.Name.ToArray(), f.Value.ToArray()))
+            .Concat(names.Select(f => (f.Name.ToArray(), Ascii("other"))))
+            .Concat([(Ascii("x-unknown"), Ascii("")), (Ascii(":authorit"), Ascii("")), (Ascii(""), Ascii("")), (new byte[40], Ascii(""))]);
+        foreach (var (name, value) in probes)
+        {
+            int expectedName = names.FindIndex(f => f.Name.Span.SequenceEqual(name)) + 1;
+            int expectedBoth = names.FindIndex(f => f.Name.Span.SequenceEqual(name) && f.Value.Span.SequenceEqual(value)) + 1;
+
+            int found = HpackStaticTable.Find(name, value, out bool valueMatches);
+            Assert.Equal(expectedBoth > 0, valueMatches);
+            Assert.Equal(expectedBoth > 0 ? expectedBoth : expectedName, found);
+        }
+    }
+
+    [Fact]
+    public void WithoutHuffmanStringsGoOutRaw()
+    {
+        var writer = new ArrayBufferWriter<byte>();
+        HpackEncoder.EncodeField(Ascii(":authority"), Ascii("localhost"), neverIndexed: false, writer, huffman: false);
+        Assert.Equal(Hex("01 09 6c6f 6361 6c68 6f73 74"), writer.WrittenSpan.ToArray());
+    }
+
+    [Fact]
     public void NeverIndexedStaysNeverIndexed()
     {
         var writer = new ArrayBufferWriter<byte>();

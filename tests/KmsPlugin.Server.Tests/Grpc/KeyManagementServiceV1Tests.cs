@@ -27,6 +27,18 @@ public sealed class KeyManagementServiceV1Tests : IAsyncLifetime
     }
 
     [Fact]
+    public void The_interceptor_and_services_are_singletons_grpc_resolves_not_constructs_per_call()
+    {
+        // Grpc builds an interceptor or service that is not in DI anew for every call, through reflection.
+        foreach (var type in new[] { typeof(KmsCallInterceptor), typeof(KeyManagementServiceV1), typeof(KeyManagementServiceV2), typeof(RootKeyService) })
+        {
+            var first = _plugin.Host.Services.GetService(type);
+            Assert.NotNull(first);
+            Assert.Same(first, _plugin.Host.Services.GetService(type));
+        }
+    }
+
+    [Fact]
     public async Task A_32_byte_dek_and_ping_round_trip()
     {
         foreach (var plain in new[] { RandomNumberGenerator.GetBytes(32), "ping"u8.ToArray() })

@@ -1,5 +1,4 @@
 using Grpc.Core;
-using Grpc.Core.Interceptors;
 using KmsPlugin.Core.Errors;
 using KmsPlugin.Server.Observability;
 
@@ -9,15 +8,8 @@ namespace KmsPlugin.Server.Grpc;
 /// The one place where errors become gRPC statuses. Only <see cref="KmsException"/> messages
 /// (written for callers) leave the process; anything else is logged with an id the caller gets.
 /// </summary>
-internal sealed partial class KmsErrorInterceptor : Interceptor
+internal static partial class KmsErrorMapping
 {
-    private readonly ILogger<KmsErrorInterceptor> _logger;
-
-    public KmsErrorInterceptor(ILogger<KmsErrorInterceptor> logger)
-    {
-        _logger = logger;
-    }
-
     public static StatusCode ToStatusCode(KmsErrorKind kind) => kind switch
     {
         KmsErrorKind.InvalidCiphertext => StatusCode.InvalidArgument,
@@ -27,37 +19,26 @@ internal sealed partial class KmsErrorInterceptor : Interceptor
         _ => StatusCode.Internal,
     };
 
-    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
-        TRequest request,
-        ServerCallContext context,
-        UnaryServerMethod<TRequest, TResponse> continuation)
+    /// <summary>What the caller gets for <paramref name="exception"/>: the exception itself when it already is an <see cref="RpcException"/>.</summary>
+    public static RpcException ToRpcException(Exception exception, ServerCallContext context, ILogger logger)
     {
-        try
+        switch (exception)
         {
-            return await continuation(request, context).ConfigureAwait(false);
-        }
-        catch (KmsException ex)
-        {
-            LogRejected(_logger, context.Method, ex.Kind, ex.Message);
-            throw new RpcException(new Status(ToStatusCode(ex.Kind), ex.Message));
-        }
-        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
-        {
-            var deadlinePassed = context.Deadline <= DateTime.UtcNow;
-            LogCancelled(_logger, context.Method, deadlinePassed);
-            throw new RpcException(deadlinePassed
-                ? new Status(StatusCode.DeadlineExceeded, "deadline exceeded")
-                : new Status(StatusCode.Cancelled, "call cancelled by the client"));
-        }
-        catch (RpcException)
-        {
-            throw;
-        }
-        catch (Exception ex)
-        {
-            var id = Guid.NewGuid().ToString("N")[..12];
-            LogFailed(_logger, ex, context.Method, id);
-            throw new RpcException(new Status(StatusCode.Internal, $"internal error (see plugin log, id {id})"));
+            case RpcException rpc:
+                return rpc;
+            case KmsException kms:
+                LogRejected(logger, context.Method, kms.Kind, kms.Message);
+                return new RpcException(new Status(ToStatusCode(kms.Kind), kms.Message));
+            case OperationCanceledException when context.CancellationToken.IsCancellationRequested:
+                var deadlinePassed = context.Deadline <= DateTime.UtcNow;
+                LogCancelled(logger, context.Method, deadlinePassed);
+                return new RpcException(deadlinePassed
+                    ? new Status(StatusCode.DeadlineExceeded, "deadline exceeded")
+                    : new Status(StatusCode.Cancelled, "call cancelled by the client"));
+            default:
+                var id = Guid.NewGuid().ToString("N")[..12];
+                LogFailed(logger, exception, context.Method, id);
+                return new RpcException(new Status(StatusCode.Internal, $"internal error (see plugin log, id {id})"));
         }
     }
 

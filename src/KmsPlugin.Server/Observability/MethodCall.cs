@@ -1,0 +1,24 @@
+using System.Diagnostics;
+using Grpc.Core;
+
+namespace KmsPlugin.Server.Observability;
+
+/// <summary>A call in flight, as <see cref="CallMetrics"/> started it.</summary>
+internal readonly struct MethodCall
+{
+    private readonly MethodCallSeries _series;
+    private readonly long _started;
+
+    public MethodCall(MethodCallSeries series, long started)
+    {
+        _series = series;
+        _started = started;
+    }
+
+    public void Finish(StatusCode outcome)
+    {
+        _series.InFlight.Dec();
+        _series.Requests(outcome).Inc();
+        _series.Duration.Observe(Stopwatch.GetElapsedTime(_started).TotalSeconds);
+    }
+}
