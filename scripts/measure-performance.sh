@@ -5,8 +5,8 @@
 #              the socket-path :authority raw and percent-encoded, and v2 with localhost, against
 #              `serve --dev` and the baseline; v1 and v2 once more against a plugin whose root key
 #              is in SoftHSM (PKCS#11)
-#   goclient   kube-apiserver's own client stack (grpc-go) at 16 callers against both servers, as
-#              a cross-check of the .NET load generator (Encrypt+Decrypt round trips)
+#   goclient   kube-apiserver's own client stack (grpc-go) at GO_LEVELS callers against both servers
+#              (Encrypt+Decrypt round trips): the same client for both, and the one clusters run
 #   coldstart  N distinct v1 ciphertexts (COUNTS) and V2_SEEDS distinct v2 ones encrypted, the
 #              plugin restarted, then all decrypted with 16 callers; software keystore and PKCS#11
 #              (one plugin DEK for all, the normal case), plus --dek-max-uses 1 (one root-key unwrap
@@ -15,6 +15,7 @@
 #   startup    launch to the first served v2 Encrypt (Go client), RSS after IDLE_SECONDS idle and
 #              after LOAD_SECONDS of 16 callers (scripts/measure-startup.sh's method)
 #   soak       SOAK_MINUTES (default 0 = off) of 16 Go-client callers, RSS every minute
+#   bench      BenchmarkDotNet: envelope Encrypt and cached Decrypt against raw AES-GCM (BENCH=0: off)
 # then writes Markdown tables (medians over the rounds, ratios to the baseline, issue 15's targets
 # met or missed) to RESULTS/report.md and stdout, and renders the chart the README shows.
 #
@@ -27,6 +28,7 @@
 #   CASES ["v1:socket-path v1:percent-encoded v2:localhost"; add v1:localhost for the authority-cost table]
 #   ROUNDS [3]  DURATION [10s]  WARMUP [2s]  LEVELS [1,4,16,64]  MIXES ["1:0 0:1" = Encrypt, Decrypt]
 #   COUNTS [10000,100000]  V2_SEEDS [1000]  PKCS11 [1]  STARTUP_RUNS [5]  IDLE_SECONDS [3]
+#   GO_LEVELS [1,16,64]  GO_DURATION [5s]  BENCH [1]  BENCH_JOB [default; QUICK: short]
 #   LOAD_SECONDS [10]  SOAK_MINUTES [0]  SOAK_INTERVAL [60 s]  RESULTS [.build/perf/<UTC time>]
 #   CHART [docs/performance.png]  NOTE [text put at the top of the report, e.g. "loaded machine"]
 # The old flags still work: --duration --warmup --levels --count --rounds --results --chart --no-pkcs11.
@@ -38,6 +40,7 @@ REPO=$PWD
 . scripts/lib/measure-common.sh
 
 if [ -n "${QUICK:-}" ]; then
+  : "${BENCH_JOB:=short}" "${GO_DURATION:=1s}"
   : "${ROUNDS:=1}" "${DURATION:=1s}" "${WARMUP:=0.5s}" "${COUNTS:=1000}" "${V2_SEEDS:=200}" "${STARTUP_RUNS:=3}" "${LOAD_SECONDS:=2}"
   : "${NOTE:=QUICK=1 smoke run: short windows, one round; not release figures}"
 fi
@@ -45,6 +48,7 @@ rounds=${ROUNDS:-3} duration=${DURATION:-10s} warmup=${WARMUP:-2s} levels=${LEVE
 mixes=${MIXES:-1:0 0:1} cases=${CASES:-v1:socket-path v1:percent-encoded v2:localhost} counts=${COUNTS:-10000,100000} v2_seeds=${V2_SEEDS:-1000} pkcs11=${PKCS11:-1}
 startup_runs=${STARTUP_RUNS:-5} idle_seconds=${IDLE_SECONDS:-3} load_seconds=${LOAD_SECONDS:-10}
 soak_minutes=${SOAK_MINUTES:-0} soak_interval=${SOAK_INTERVAL:-60}
+go_levels=${GO_LEVELS:-1,16,64} go_duration=${GO_DURATION:-5s} bench=${BENCH:-1} bench_job=${BENCH_JOB:-default}
 results=${RESULTS:-$REPO/.build/perf/$(date -u +%Y%m%dT%H%M%SZ)}
 chart=${CHART:-}
 while [ $# -gt 0 ]; do
@@ -153,13 +157,15 @@ for round in $(seq "$rounds"); do
   done
 done
 
-echo "==> cross-check with kube-apiserver's client stack (grpc-go), 16 callers, Encrypt+Decrypt round trips"
+echo "==> kube-apiserver's client stack (grpc-go) at $go_levels callers, Encrypt+Decrypt round trips"
 for round in $(seq "$rounds"); do
   for case in "v1 raw" "v1 percent" "v2 localhost"; do
     read -r api authority <<<"$case"
     for target in $(turns "$round" plugin baseline); do
-      "$client" -api "$api" -socket "$work/$target.sock" -authority "$authority" -mode load -concurrency 16 \
-        -duration "$duration" -json | sed "s/^{/{\"target\":\"$target\",/" >>"$results/goclient.jsonl"
+      for callers in ${go_levels//,/ }; do
+        "$client" -api "$api" -socket "$work/$target.sock" -authority "$authority" -mode load -concurrency "$callers" \
+          -duration "$go_duration" -json | sed "s/^{/{\"target\":\"$target\",/" >>"$results/goclient.jsonl"
+      done
     done
   done
 done
@@ -181,6 +187,7 @@ fi
 coldstart_phase
 startup_phase
 soak_phase
+bench_phase
 
 echo "==> report"
 {
@@ -192,6 +199,7 @@ echo "==> report"
   echo
   "${loadgen[@]}" report --results "$results" --chart "$chart" --chart-mix 1:0 --title "kms-plugin (${PLUGIN:-aot}) vs grpc-go baseline over a unix socket"
   cat "$results/goclient.md" "$results/startup.md"
+  [ ! -f "$results/bench.md" ] || cat "$results/bench.md"
   [ ! -f "$results/soak.md" ] || cat "$results/soak.md"
 } >"$results/report.md"
 cat "$results/report.md"

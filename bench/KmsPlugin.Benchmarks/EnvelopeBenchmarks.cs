@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
 using KmsPlugin.Core.Envelope;
 using KmsPlugin.RootKeys.Keystore;
 
@@ -11,6 +12,8 @@ namespace KmsPlugin.Benchmarks;
 /// </summary>
 [MemoryDiagnoser]
 [MedianColumn]
+[CategoriesColumn]
+[GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory, BenchmarkLogicalGroupRule.ByParams)]
 public class EnvelopeBenchmarks
 {
     private readonly AesGcm _raw = new(RandomNumberGenerator.GetBytes(32), 16);
@@ -49,7 +52,7 @@ public class EnvelopeBenchmarks
     [BenchmarkCategory("Encrypt")]
     public byte[] EnvelopeEncrypt() => _encryptor.EncryptAsync(_plaintext, default).Result.Ciphertext;
 
-    [Benchmark]
+    [Benchmark(Baseline = true)]
     [BenchmarkCategory("Decrypt")]
     public byte[] RawAesGcmOpen()
     {
