@@ -141,6 +141,8 @@ software=(--keystore "$work/keystore.json" --passphrase-file "$pass")
 
 echo "==> plugin under test: ${PLUGIN:-aot} (${plugin[*]}); results in $results"
 machine_line | tee "$results/machine.txt"
+. scripts/lib/measure-performance-phases.sh
+bench_phase
 echo "==> load: $rounds round(s), levels $levels, ${warmup} warm-up + ${duration} measured per level, mixes $mixes"
 start_server "$work/baseline.sock" baseline
 baseline_pid=$started_pid
@@ -171,7 +173,6 @@ for round in $(seq "$rounds"); do
 done
 stop "$plugin_pid"
 stop "$baseline_pid"
-. scripts/lib/measure-performance-phases.sh
 goclient_table
 
 if [ "$pkcs11" -eq 1 ]; then
@@ -187,7 +188,6 @@ fi
 coldstart_phase
 startup_phase
 soak_phase
-bench_phase
 
 echo "==> report"
 {

@@ -35,9 +35,9 @@ bench_phase() {
   rm -rf "$work/bdn"
   (cd bench/KmsPlugin.Benchmarks && dotnet run -c Release -- --filter '*EnvelopeBenchmarks*' --job "$bench_job" \
     --exporters json --artifacts "$work/bdn") >"$results/bench.log" 2>&1 \
-    || { echo "error: BenchmarkDotNet failed; see $results/bench.log" >&2; exit 1; }
+    || { echo "warning: BenchmarkDotNet failed (see $results/bench.log); the report goes on without it" >&2; return 0; }
   cp "$(ls "$work"/bdn/results/*EnvelopeBenchmarks*-report*.json | head -1)" "$results/bench.json"
-  python3 - "$results/bench.json" >"$results/bench.md" <<'PY'
+  python3 - "$results/bench.json" >"$results/bench.md" <<'PY' || { echo "warning: the BenchmarkDotNet results could not be read; see $results/bench.json" >&2; rm -f "$results/bench.md"; }
 import json, sys
 rows = json.load(open(sys.argv[1]))["Benchmarks"]
 def find(method, size):
