@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Grpc.Core;
 
 namespace KmsPlugin.Server.Observability;
@@ -15,10 +14,5 @@ internal readonly struct MethodCall
         _started = started;
     }
 
-    public void Finish(StatusCode outcome)
-    {
-        _series.InFlight.Dec();
-        _series.Requests(outcome).Inc();
-        _series.Duration.Observe(Stopwatch.GetElapsedTime(_started).TotalSeconds);
-    }
+    public void Finish(StatusCode outcome) => _series.Finish(_started, outcome);
 }

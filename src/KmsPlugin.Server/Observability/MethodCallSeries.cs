@@ -12,6 +12,8 @@ internal sealed class MethodCallSeries
     private readonly string _api;
     private readonly string _operation;
     private readonly Counter _requests;
+    private readonly Histogram.Child _duration;
+    private readonly Gauge.Child _inFlight;
     private readonly Counter.Child?[] _byStatus = new Counter.Child?[StatusCodes];
 
     public MethodCallSeries(string api, string operation, Counter requests, Histogram.Child duration, Gauge.Child inFlight)
@@ -19,21 +21,24 @@ internal sealed class MethodCallSeries
         _api = api;
         _operation = operation;
         _requests = requests;
-        Duration = duration;
-        InFlight = inFlight;
+        _duration = duration;
+        _inFlight = inFlight;
     }
-
-    public Histogram.Child Duration { get; }
-
-    public Gauge.Child InFlight { get; }
 
     public MethodCall Start()
     {
-        InFlight.Inc();
+        _inFlight.Inc();
         return new MethodCall(this, Stopwatch.GetTimestamp());
     }
 
-    public Counter.Child Requests(StatusCode outcome)
+    public void Finish(long started, StatusCode outcome)
+    {
+        _inFlight.Dec();
+        Requests(outcome).Inc();
+        _duration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+    }
+
+    private Counter.Child Requests(StatusCode outcome)
     {
         var index = (int)outcome;
         if ((uint)index >= StatusCodes)
