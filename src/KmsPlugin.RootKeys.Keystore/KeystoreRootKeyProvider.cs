@@ -56,6 +56,9 @@ internal sealed class KeystoreRootKeyProvider : IRootKeyProvider, IRootKeyCatalo
 
     public PrimaryRootKey? KnownPrimary => _current.PrimaryKey;
 
+    /// <summary>One more with every reload: the ring is swapped whole.</summary>
+    public long KeyRingVersion => _current.Version;
+
     /// <summary>The ring as last loaded, without material (for status output and logs).</summary>
     public IReadOnlyList<KeystoreKeyInfo> Keys => _current.Infos;
 
@@ -161,6 +164,7 @@ internal sealed class KeystoreRootKeyProvider : IRootKeyProvider, IRootKeyCatalo
             var primaryInfo = ring.Primary.Info;
             var generation = ring.Generation;
             ById = byId;
+            Version = (previous?.Version ?? 0) + 1;
             PrimaryInfo = primaryInfo;
             Generation = generation;
             var primary = new PrimaryRootKey(byId[primaryInfo.Id].Key!, generation) { ExpiresAt = primaryInfo.ExpiresAt };
@@ -174,6 +178,8 @@ internal sealed class KeystoreRootKeyProvider : IRootKeyProvider, IRootKeyCatalo
         }
 
         public Dictionary<string, Slot> ById { get; }
+
+        public long Version { get; }
 
         public KeystoreKeyInfo PrimaryInfo { get; }
 

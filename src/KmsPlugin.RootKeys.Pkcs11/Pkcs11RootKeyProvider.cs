@@ -71,6 +71,9 @@ internal sealed class Pkcs11RootKeyProvider : IRootKeyProvider, IRootKeyCatalog,
 
     public PrimaryRootKey? KnownPrimary => _primary;
 
+    // Until the token is first reached, GetForDecrypt must try to reconnect on every call.
+    public long KeyRingVersion => _primary is null ? 0 : _keys.Version;
+
     /// <summary>The keys as of the last connection or reload, with check values computed inside the token then.</summary>
     public IReadOnlyList<RootKeyDescription> DescribeKeys()
     {

@@ -39,6 +39,23 @@ public sealed class Pkcs11KeySetReloadTests
         Assert.Same(before, provider.Primary);
     }
 
+    [Fact]
+    public void Every_reload_moves_the_key_ring_version_and_a_refused_one_does_not()
+    {
+        var token = SoftHsm.CreateToken().WithKeys(true, "a", "b");
+        using var provider = Pkcs11RootKeyProvider.Open(token.Options("a", "b"));
+        var connected = provider.KeyRingVersion;
+        Assert.NotEqual(0, connected);
+
+        provider.Reload("a", []);
+        Assert.True(provider.KeyRingVersion > connected);
+        Assert.Throws<KmsException>(() => provider.GetForDecrypt("p11-b"));
+
+        var reloaded = provider.KeyRingVersion;
+        Assert.Throws<KmsException>(() => provider.Reload("missing", []));
+        Assert.Equal(reloaded, provider.KeyRingVersion);
+    }
+
     [Theory]
     [InlineData("b", new string[0], "the token's promotion record says the primary is \"a\"")]
     [InlineData("missing", new string[0], "no AES key labelled \"missing\"")]

@@ -140,6 +140,7 @@ public sealed class Pkcs11RootKeyProviderTests
         Assert.Equal(KmsErrorKind.ProviderUnavailable, ex.Kind);
         Assert.Equal($"PKCS#11 token \"{label}\" not found", ex.Message);
         Assert.Equal(ex.Message, Assert.Throws<KmsException>(() => provider.GetForDecrypt("p11-a")).Message);
+        Assert.Equal(0, provider.KeyRingVersion);
 
         SoftHsm.Util("--init-token", "--free", "--label", label, "--pin", "1234", "--so-pin", "5678");
         using (var admin = Pkcs11TokenAdmin.Open(SoftHsm.ModulePath, label, null, "1234"u8.ToArray()))
@@ -149,6 +150,7 @@ public sealed class Pkcs11RootKeyProviderTests
 
         var primary = await EventuallySync(() => provider.Primary);
         Assert.Equal("p11-a@1", primary.KeyId);
+        Assert.NotEqual(0, provider.KeyRingVersion);
         Assert.Equal(32, await primary.Key.UnwrapAsync(await primary.Key.WrapAsync(new byte[32], Context, default), Context, new byte[64], default));
     }
 

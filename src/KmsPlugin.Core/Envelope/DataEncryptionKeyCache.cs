@@ -16,6 +16,7 @@ internal sealed class DataEncryptionKeyCache : IDisposable
     private readonly ConcurrentDictionary<byte[], Task<CachedDataKey>> _pending = new(ByteSequenceComparer.Instance);
     private readonly ConcurrentQueue<CachedDataKey> _clock = new();
     private readonly Lock _evictionLock = new();
+    private CachedDataKey? _lastFound;
     private long _hits;
     private long _misses;
     private long _evictions;
@@ -40,14 +41,25 @@ internal sealed class DataEncryptionKeyCache : IDisposable
     /// <summary>On a hit, returns the entry with a reference taken on its key; the caller releases it.</summary>
     public CachedDataKey? TryAcquire(ReadOnlySpan<byte> wrappedKey)
     {
-        if (_bySpan.TryGetValue(wrappedKey, out var entry) && entry.Key.TryAcquire())
+        // Decrypts in a row mostly use the same data key; the last one found skips the hashing.
+        var entry = Volatile.Read(ref _lastFound);
+        if (entry is null || !wrappedKey.SequenceEqual(entry.WrappedKey) || !entry.Key.TryAcquire())
         {
-            entry.UsedSinceLastPass = true;
-            Interlocked.Increment(ref _hits);
-            return entry;
+            if (!_bySpan.TryGetValue(wrappedKey, out entry) || !entry.Key.TryAcquire())
+            {
+                return null;
+            }
+
+            Volatile.Write(ref _lastFound, entry);
         }
 
-        return null;
+        if (!entry.UsedSinceLastPass)
+        {
+            entry.UsedSinceLastPass = true;
+        }
+
+        Interlocked.Increment(ref _hits);
+        return entry;
     }
 
     /// <summary>
@@ -99,6 +111,7 @@ internal sealed class DataEncryptionKeyCache : IDisposable
 
     public void Dispose()
     {
+        Volatile.Write(ref _lastFound, null);
         foreach (var pair in _entries)
         {
             if (_entries.TryRemove(pair.Key, out var removed))
@@ -164,6 +177,7 @@ internal sealed class DataEncryptionKeyCache : IDisposable
 
                 if (_entries.TryRemove(new KeyValuePair<byte[], CachedDataKey>(candidate.WrappedKey, candidate)))
                 {
+                    Interlocked.CompareExchange(ref _lastFound, null, candidate);
                     candidate.Key.Release();
                     Interlocked.Increment(ref _evictions);
                 }

@@ -239,13 +239,18 @@ internal sealed class EnvelopeEncryptor : IDisposable
 
     private byte[] Open(CachedDataKey entry, EnvelopeParts parts)
     {
-        if (!AsciiEquals(parts.KeyId, entry.RootKeyId))
+        if (!parts.KeyId.SequenceEqual(entry.RootKeyIdBytes))
         {
             throw KmsException.CiphertextRejected("authentication failed");
         }
 
-        // Throws when the root key has been disabled since the DEK was cached.
-        _provider.GetForDecrypt(entry.RootKeyId);
+        var keyRingVersion = _provider.KeyRingVersion;
+        if (!entry.WasCheckedAt(keyRingVersion))
+        {
+            // Throws when the root key has been disabled since the DEK was cached.
+            _provider.GetForDecrypt(entry.RootKeyId);
+            entry.MarkCheckedAt(keyRingVersion);
+        }
 
         var plaintext = new byte[AesGcmSealer.PlaintextLength(parts.Sealed.Length)];
         if (!entry.Key.TryOpen(parts.Sealed, parts.Header, plaintext))
@@ -254,23 +259,5 @@ internal sealed class EnvelopeEncryptor : IDisposable
         }
 
         return plaintext;
-    }
-
-    private static bool AsciiEquals(ReadOnlySpan<byte> bytes, string text)
-    {
-        if (bytes.Length != text.Length)
-        {
-            return false;
-        }
-
-        for (var i = 0; i < bytes.Length; i++)
-        {
-            if (bytes[i] != text[i])
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 }

@@ -25,6 +25,13 @@ public interface IRootKeyProvider
     IRootKey GetForDecrypt(string keyId);
 
     /// <summary>
+    /// Moves whenever <see cref="GetForDecrypt"/> may answer differently for some id (a reload that
+    /// disabled or dropped a key); 0 while the provider is not settled, meaning "ask every time". The
+    /// envelope engine checks a cached data key's root key again only when this has moved since it last did.
+    /// </summary>
+    long KeyRingVersion { get; }
+
+    /// <summary>
     /// True when the provider holds <paramref name="rootKeyId"/> but never reported
     /// <c>&lt;rootKeyId&gt;@&lt;generation&gt;</c> as its primary's key_id; KMS v2 Decrypt refuses
     /// those. False for root keys it does not hold (<see cref="GetForDecrypt"/> reports them).

@@ -13,6 +13,8 @@ internal sealed class CountingKeyProvider : IRootKeyProvider
     private readonly Dictionary<string, CountingKey> _keys = new();
     private readonly HashSet<string> _disabled = new();
     private readonly HashSet<string> _issued = new(StringComparer.Ordinal);
+    private long _keyRingVersion;
+    private int _lookups;
 
     public CountingKeyProvider(string primaryId = "kek-test-1")
     {
@@ -28,6 +30,12 @@ internal sealed class CountingKeyProvider : IRootKeyProvider
 
     public int Wraps => _keys.Values.Sum(k => k.Wraps);
 
+    /// <summary>Calls of <see cref="GetForDecrypt"/>.</summary>
+    public int Lookups => Volatile.Read(ref _lookups);
+
+    /// <summary>Moves with every change to the ring, as a real provider's does with every reload.</summary>
+    public long KeyRingVersion => Interlocked.Read(ref _keyRingVersion);
+
     public int Unwraps => _keys.Values.Sum(k => k.Unwraps);
 
     public TaskCompletionSource? UnwrapGate { get; set; }
@@ -36,6 +44,7 @@ internal sealed class CountingKeyProvider : IRootKeyProvider
     {
         var key = new CountingKey(id, this);
         _keys.Add(id, key);
+        Interlocked.Increment(ref _keyRingVersion);
         return key;
     }
 
@@ -43,15 +52,24 @@ internal sealed class CountingKeyProvider : IRootKeyProvider
     {
         Primary = new PrimaryRootKey(_keys[id], Primary.Generation + 1);
         _issued.Add(Primary.KeyId);
+        Interlocked.Increment(ref _keyRingVersion);
     }
 
     public bool NeverIssued(string rootKeyId, long generation) =>
         _keys.ContainsKey(rootKeyId) && !_issued.Contains(new PrimaryRootKey(_keys[rootKeyId], generation).KeyId);
 
-    public void Disable(string id) => _disabled.Add(id);
+    public void Disable(string id)
+    {
+        _disabled.Add(id);
+        Interlocked.Increment(ref _keyRingVersion);
+    }
+
+    /// <summary>Sets <see cref="KeyRingVersion"/>; 0 says "not settled, ask every time".</summary>
+    public void SetKeyRingVersion(long version) => Interlocked.Exchange(ref _keyRingVersion, version);
 
     public IRootKey GetForDecrypt(string keyId)
     {
+        Interlocked.Increment(ref _lookups);
         if (!_keys.TryGetValue(keyId, out var key))
         {
             throw KmsException.UnknownKey(keyId);

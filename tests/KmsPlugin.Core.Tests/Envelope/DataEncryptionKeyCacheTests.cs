@@ -24,6 +24,28 @@ public sealed class DataEncryptionKeyCacheTests
     }
 
     [Fact]
+    public void The_last_entry_found_is_never_served_once_evicted_even_while_an_operation_still_holds_it()
+    {
+        using var cache = new DataEncryptionKeyCache(capacity: 1);
+        var first = RandomNumberGenerator.GetBytes(60);
+        AddReleased(cache, first);
+        var held = cache.TryAcquire(first)!;
+
+        AddReleased(cache, RandomNumberGenerator.GetBytes(60));
+
+        Assert.Null(cache.TryAcquire(first));
+        Assert.False(held.Key.IsZeroed);
+        held.Key.Release();
+        Assert.True(held.Key.IsZeroed);
+
+        AddReleased(cache, first);
+        var again = cache.TryAcquire(first);
+        Assert.NotNull(again);
+        Assert.NotSame(held, again);
+        again.Key.Release();
+    }
+
+    [Fact]
     public void When_every_entry_was_used_the_oldest_insertion_goes_first_and_the_rest_stay()
     {
         using var cache = new DataEncryptionKeyCache(capacity: 3);

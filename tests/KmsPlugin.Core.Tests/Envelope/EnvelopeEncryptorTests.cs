@@ -233,12 +233,40 @@ public sealed class EnvelopeEncryptorTests
     {
         using var encryptor = NewEncryptor();
         var envelope = (await encryptor.EncryptAsync(new byte[32], default)).Ciphertext;
+        await encryptor.DecryptAsync(envelope, default);
         _provider.Add("kek-test-2");
         _provider.Promote("kek-test-2");
         _provider.Disable("kek-test-1");
 
         var ex = await Assert.ThrowsAsync<KmsException>(async () => await encryptor.DecryptAsync(envelope, default));
         Assert.Equal(KmsErrorKind.KeyUnavailable, ex.Kind);
+    }
+
+    [Fact]
+    public async Task A_cached_hit_asks_the_provider_again_only_after_the_key_ring_moved()
+    {
+        using var encryptor = NewEncryptor();
+        var envelope = (await encryptor.EncryptAsync(new byte[32], default)).Ciphertext;
+        await encryptor.DecryptAsync(envelope, default);
+        var lookups = _provider.Lookups;
+
+        for (var i = 0; i < 10; i++)
+        {
+            await encryptor.DecryptAsync(envelope, default);
+        }
+
+        Assert.Equal(lookups, _provider.Lookups);
+
+        _provider.Add("kek-test-2");
+        await encryptor.DecryptAsync(envelope, default);
+        await encryptor.DecryptAsync(envelope, default);
+        Assert.Equal(lookups + 1, _provider.Lookups);
+
+        // 0: a provider that is not settled is asked on every hit.
+        _provider.SetKeyRingVersion(0);
+        await encryptor.DecryptAsync(envelope, default);
+        await encryptor.DecryptAsync(envelope, default);
+        Assert.Equal(lookups + 3, _provider.Lookups);
     }
 
     [Fact]

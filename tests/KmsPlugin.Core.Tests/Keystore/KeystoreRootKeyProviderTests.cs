@@ -1,3 +1,4 @@
+using KmsPlugin.Core.Envelope;
 using KmsPlugin.Core.Errors;
 using KmsPlugin.RootKeys.Keystore;
 using Microsoft.Extensions.Time.Testing;
@@ -138,6 +139,27 @@ public sealed class KeystoreRootKeyProviderTests : IDisposable
         }
 
         Assert.Contains("is disabled", Assert.Throws<KmsException>(() => provider.GetForDecrypt(first)).Message);
+    }
+
+    [Fact]
+    public async Task A_data_key_cached_before_its_root_key_was_retired_opens_nothing_after_the_reload()
+    {
+        using var provider = Load();
+        using var encryptor = new EnvelopeEncryptor(provider, new EnvelopeOptions(), _time);
+        var envelope = (await encryptor.EncryptAsync(new byte[32], default)).Ciphertext;
+        await encryptor.DecryptAsync(envelope, default);
+        var version = provider.KeyRingVersion;
+
+        using (var keystore = KeystoreFile.Load(_path, Passphrase, Options(_time)))
+        {
+            keystore.Promote(keystore.AddKey().Id);
+            keystore.Retire(provider.Primary.Key.Id);
+            provider.Reload(keystore);
+        }
+
+        Assert.Equal(version + 1, provider.KeyRingVersion);
+        var ex = await Assert.ThrowsAsync<KmsException>(async () => await encryptor.DecryptAsync(envelope, default));
+        Assert.Contains("is disabled", ex.Message);
     }
 
     [Fact]

@@ -37,6 +37,8 @@ internal sealed class ObservedKeyProvider : IRootKeyProvider
 
     public IRootKey GetForDecrypt(string keyId) => new ObservedKey(_inner.GetForDecrypt(keyId), this);
 
+    public long KeyRingVersion => _inner.KeyRingVersion;
+
     public bool NeverIssued(string rootKeyId, long generation) => _inner.NeverIssued(rootKeyId, generation);
 
     private sealed class ObservedKey(IRootKey inner, ObservedKeyProvider owner) : IRootKey

@@ -75,6 +75,8 @@ internal sealed class FaultInjectingRootKeyProvider : IRootKeyProvider, IRootKey
 
     public IRootKey GetForDecrypt(string keyId) => Decorate(_inner.GetForDecrypt(keyId));
 
+    public long KeyRingVersion => _inner.KeyRingVersion;
+
     /// <summary>The inner provider's listing: check values are computed at load, never through a faulted call.</summary>
     public IReadOnlyList<RootKeyDescription> DescribeKeys() => _inner is IRootKeyCatalog catalog
         ? catalog.DescribeKeys()
