@@ -46,19 +46,21 @@ def find(method, size):
             return r["Statistics"]["Median"], r["Memory"]["BytesAllocatedPerOperation"]
     sys.exit("error: no %s at %d B in the BenchmarkDotNet results" % (method, size))
 print("In process (BenchmarkDotNet, medians; issue 15: Decrypt ≤ 1.3× raw open and Encrypt ≤ 1.1× raw seal at 32 B,"
-      " no allocation beyond the output):\n")
-print("| size | Decrypt (cached data key) | raw open | ratio | Encrypt | raw seal | ratio | allocated: Decrypt / open, Encrypt / seal |")
-print("|---|---|---|---|---|---|---|---|")
+      " no allocation beyond the output). The format authenticates the envelope's header, so \"open + header AAD\""
+      " is the same raw open with that header as associated data: the floor no code change can go below.\n")
+print("| size | Decrypt (cached data key) | raw open | ratio | open + header AAD | ratio to it | Encrypt | raw seal | ratio | allocated: Decrypt / open, Encrypt / seal |")
+print("|---|---|---|---|---|---|---|---|---|---|")
 for size in sorted({int(str(r["Parameters"]).split("=")[1]) for r in rows}):
     d, da = find("EnvelopeDecryptCached", size)
     o, oa = find("RawAesGcmOpen", size)
+    h, _ = find("RawAesGcmOpenWithHeaderAad", size)
     e, ea = find("EnvelopeEncrypt", size)
     s, sa = find("RawAesGcmSeal", size)
     verdict = ""
     if size == 32:
         verdict = " (%s, %s)" % ("met" if d / o <= 1.3 else "missed", "met" if e / s <= 1.1 else "missed")
-    print("| %d B | %.0f ns | %.0f ns | %.2f× | %.0f ns | %.0f ns | %.2f×%s | %d / %d B, %d / %d B |"
-          % (size, d, o, d / o, e, s, e / s, verdict, da, oa, ea, sa))
+    print("| %d B | %.0f ns | %.0f ns | %.2f× | %.0f ns | %.2f× | %.0f ns | %.0f ns | %.2f×%s | %d / %d B, %d / %d B |"
+          % (size, d, o, d / o, h, d / h, e, s, e / s, verdict, da, oa, ea, sa))
 print("\nEncrypt's output is the envelope, so it allocates the header's bytes more than a raw seal;"
       " tests/KmsPlugin.Core.Tests pins that both paths allocate nothing but their output.\n")
 PY
@@ -152,7 +154,7 @@ startup_once() { # plugin|baseline [serve flags...]
 startup_phase() {
   echo "==> start-up and RSS: $startup_runs runs per row; ${idle_seconds} s idle, then ${load_seconds} s of 16 callers"
   {
-    echo "Start-up (launch to the first served v2 Encrypt, Go client) and RSS, medians of $startup_runs runs; targets for the plugin: start-up < 150 ms (dev; the keystore row includes the Argon2id unlock), idle RSS < 40 MiB, under load < 64 MiB:"
+    echo "Start-up (launch to the first served v2 Encrypt, Go client) and RSS, medians of $startup_runs runs; targets for the plugin: start-up < 150 ms (dev; the keystore row includes the Argon2id unlock), idle RSS < 40 MiB, under load (after it and at its peak) < 64 MiB; the keystore row is judged on RSS after the load only, its peak includes the memory-hard Argon2id unlock:"
     echo
     echo "| server | root key | start-up | idle RSS | RSS after load | peak RSS | target |"
     echo "|---|---|---|---|---|---|---|"
@@ -175,7 +177,8 @@ startup_phase() {
     peak=$(cut -d' ' -f4 "$work/rows" | median | awk '{ printf "%.1f", $1 / 1024 }')
     # The keystore row pays the deliberately slow Argon2id unlock: only its memory has a target.
     if [ "$source" = dev ]; then
-      verdict=$(awk -v m="$ms" -v i="$idle" -v l="$load" 'BEGIN { print (m < 150 && i < 40 && l < 64) ? "met" : "missed" }')
+      # Under load means all through it: the peak counts as well as the RSS the load leaves.
+      verdict=$(awk -v m="$ms" -v i="$idle" -v l="$load" -v p="$peak" 'BEGIN { print (m < 150 && i < 40 && l < 64 && p < 64) ? "met" : "missed" }')
     elif [ "$source" = keystore ]; then
       verdict=$(awk -v i="$idle" -v l="$load" 'BEGIN { print (i < 40 && l < 64) ? "met (RSS only)" : "missed (RSS only)" }')
     fi
