@@ -38,7 +38,7 @@ public class EnvelopeBenchmarks
         _plaintext = RandomNumberGenerator.GetBytes(Size);
         _rawSealed = RawSeal();
         _envelope = _encryptor.EncryptAsync(_plaintext, default).AsTask().GetAwaiter().GetResult().Ciphertext;
-        _header = _envelope.AsSpan(0, _envelope.Length - Size - 28).ToArray();
+        _header = EnvelopeFormat.Parse(_envelope).Header.ToArray();
         _rawSealedWithHeader = new byte[12 + Size + 16];
         _raw.Encrypt(_rawSealedWithHeader.AsSpan(0, 12), _plaintext, _rawSealedWithHeader.AsSpan(12, Size), _rawSealedWithHeader.AsSpan(12 + Size), _header);
     }

@@ -41,23 +41,13 @@ internal sealed class DataEncryptionKeyCache : IDisposable
     /// <summary>On a hit, returns the entry with a reference taken on its key; the caller releases it.</summary>
     public CachedDataKey? TryAcquire(ReadOnlySpan<byte> wrappedKey)
     {
-        // Decrypts in a row mostly use the same data key; the last one found skips the hashing.
-        var entry = Volatile.Read(ref _lastFound);
-        if (entry is null || !wrappedKey.SequenceEqual(entry.WrappedKey) || !entry.Key.TryAcquire())
+        var entry = AcquireLastFound(wrappedKey) ?? AcquireFromEntries(wrappedKey);
+        if (entry is null)
         {
-            if (!_bySpan.TryGetValue(wrappedKey, out entry) || !entry.Key.TryAcquire())
-            {
-                return null;
-            }
-
-            Volatile.Write(ref _lastFound, entry);
+            return null;
         }
 
-        if (!entry.UsedSinceLastPass)
-        {
-            entry.UsedSinceLastPass = true;
-        }
-
+        entry.UsedSinceLastPass = true;
         Interlocked.Increment(ref _hits);
         return entry;
     }
@@ -136,6 +126,24 @@ internal sealed class DataEncryptionKeyCache : IDisposable
         {
             _pending.TryRemove(new KeyValuePair<byte[], Task<CachedDataKey>>(wrappedKey, completion.Task));
         }
+    }
+
+    // Decrypts in a row mostly use the same data key; the last one found skips the hashing.
+    private CachedDataKey? AcquireLastFound(ReadOnlySpan<byte> wrappedKey)
+    {
+        var last = Volatile.Read(ref _lastFound);
+        return last is not null && wrappedKey.SequenceEqual(last.WrappedKey) && last.Key.TryAcquire() ? last : null;
+    }
+
+    private CachedDataKey? AcquireFromEntries(ReadOnlySpan<byte> wrappedKey)
+    {
+        if (!_bySpan.TryGetValue(wrappedKey, out var entry) || !entry.Key.TryAcquire())
+        {
+            return null;
+        }
+
+        Volatile.Write(ref _lastFound, entry);
+        return entry;
     }
 
     private CachedDataKey Insert(CachedDataKey entry)
