@@ -105,10 +105,10 @@ coldstart_phase() {
   local cases=()
   for count in ${counts//,/ }; do cases+=("v1 $count"); done
   cases+=("v2 $v2_seeds")
-  echo "==> cold start (16 callers): v1 ${counts}, v2 ${v2_seeds} seeds; $rounds round(s)"
+  echo "==> cold start (16 callers): v1 ${counts}, v2 ${v2_seeds} seeds; $cold_rounds round(s)"
   for case in "${cases[@]}"; do
     read -r api count <<<"$case"
-    for round in $(seq "$rounds"); do
+    for round in $(seq "$cold_rounds"); do
       local targets=(plugin-keystore baseline)
       [ "$pkcs11" -eq 0 ] || targets=(plugin-keystore plugin-pkcs11 baseline)
       for target in $(turns "$round" "${targets[@]}"); do
