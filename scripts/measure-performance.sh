@@ -71,7 +71,7 @@ mkdir -p "$results"
 results=$(cd "$results" && pwd)
 [ -n "$chart" ] || { if [ -n "${QUICK:-}" ]; then chart="$results/performance.png"; else chart="$REPO/docs/performance.png"; fi; }
 mkdir -p "$(dirname "$chart")"
-began=$(date +%s)
+began=$(date +%s) began_cpu=$(cpu_times)
 
 # Debian packages: Go + grpc-go for the baseline and the Go client, SoftHSM, and the native
 # libraries and a font ScottPlot's SkiaSharp renders with.
@@ -168,8 +168,11 @@ for round in $(seq "$go_rounds"); do
     read -r api authority <<<"$case"
     for target in $(turns "$round" plugin baseline); do
       for callers in ${go_levels//,/ }; do
+        window_cpu=$(cpu_times)
         "$client" -api "$api" -socket "$work/$target.sock" -authority "$authority" -mode load -concurrency "$callers" \
-          -duration "$go_duration" -json | sed "s/^{/{\"target\":\"$target\",/" >>"$results/goclient.jsonl"
+          -duration "$go_duration" -json >"$work/window.json"
+        steal=$(steal_since "$window_cpu" | cut -d' ' -f1)
+        sed "s/^{/{\"target\":\"$target\",\"steal_pct\":$steal,/" "$work/window.json" >>"$results/goclient.jsonl"
       done
     done
   done
@@ -198,6 +201,7 @@ echo "==> report"
   echo
   [ -z "${NOTE:-}" ] || { echo "**${NOTE}**"; echo; }
   echo "$(cat "$results/machine.txt"); plugin: ${PLUGIN:-aot}; $rounds round(s), ${duration} windows after ${warmup} warm-up; the Go client $go_rounds round(s), the cold starts $cold_rounds."
+  echo "CPU steal over the run (time the hypervisor gave to other guests; a quiet machine has none): $(steal_since "$began_cpu")."
   echo "Cold start: the plugin is restarted between encrypting and decrypting; the baseline keeps its key only in memory, so it cannot be restarted and decrypts right after encrypting (the easier case for it)."
   echo
   "${loadgen[@]}" report --results "$results" --chart "$chart" --chart-mix 1:0 --title "kms-plugin (${PLUGIN:-aot}) vs grpc-go baseline over a unix socket"

@@ -74,6 +74,20 @@ kib() { awk -v f="$2" '$1 == f":" { print $2 }' "/proc/$1/status"; }
 
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) exit 1; if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
+# The aggregate "cpu" line of /proc/stat: user nice system idle iowait irq softirq steal (jiffies).
+cpu_times() {
+  awk '$1 == "cpu" { print $2, $3, $4, $5, $6, $7, $8, $9; exit }' /proc/stat
+}
+
+# Steal since cpu_times printed $1: the share of CPU time the hypervisor gave to other guests. On
+# a shared host it is what "quiet machine" hides; a few percent already moves 1-caller latency.
+steal_since() { # "cpu_times output"
+  awk -v before="$1" -v after="$(cpu_times)" 'BEGIN {
+    n = split(before, b, " "); split(after, a, " ")
+    for (i = 1; i <= n; i++) total += a[i] - b[i]
+    printf "%.1f %%", (total > 0 ? 100 * (a[8] - b[8]) / total : 0) }'
+}
+
 machine_line() {
   echo "machine: $(nproc) cores, $(uname -m), load average $(cut -d' ' -f1-3 /proc/loadavg), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo '+changes')"
 }
