@@ -30,7 +30,7 @@
 #   COUNTS [10000,100000]  V2_SEEDS [1000]  PKCS11 [1]  STARTUP_RUNS [5]  IDLE_SECONDS [3]
 #   GO_LEVELS [1,16,64]  GO_DURATION [5s]  BENCH [1]  BENCH_JOB [default; QUICK: short]
 #   GO_ROUNDS, COLD_ROUNDS [ROUNDS]  rounds for the Go client and the cold starts: their windows are
-#                         short (5 s, or under a second for 10,000 Decrypts), so more rounds buy a
+#                         short (5 s, and 0.1–1.5 s for most cold starts), so more rounds buy a
 #                         steadier median for little time
 #   LOAD_SECONDS [10]  SOAK_MINUTES [0]  SOAK_INTERVAL [60 s]  RESULTS [.build/perf/<UTC time>]
 #   CHART [docs/performance.png]  NOTE [text put at the top of the report, e.g. "loaded machine"]
@@ -47,7 +47,7 @@ if [ -n "${QUICK:-}" ]; then
   : "${ROUNDS:=1}" "${DURATION:=1s}" "${WARMUP:=0.5s}" "${COUNTS:=1000}" "${V2_SEEDS:=200}" "${STARTUP_RUNS:=3}" "${LOAD_SECONDS:=2}"
   : "${NOTE:=QUICK=1 smoke run: short windows, one round; not release figures}"
 fi
-rounds=${ROUNDS:-3} go_rounds=${GO_ROUNDS:-${ROUNDS:-3}} cold_rounds=${COLD_ROUNDS:-${ROUNDS:-3}} duration=${DURATION:-10s} warmup=${WARMUP:-2s} levels=${LEVELS:-1,4,16,64}
+rounds=${ROUNDS:-3} go_rounds=${GO_ROUNDS:-$rounds} cold_rounds=${COLD_ROUNDS:-$rounds} duration=${DURATION:-10s} warmup=${WARMUP:-2s} levels=${LEVELS:-1,4,16,64}
 mixes=${MIXES:-1:0 0:1} cases=${CASES:-v1:socket-path v1:percent-encoded v2:localhost} counts=${COUNTS:-10000,100000} v2_seeds=${V2_SEEDS:-1000} pkcs11=${PKCS11:-1}
 startup_runs=${STARTUP_RUNS:-5} idle_seconds=${IDLE_SECONDS:-3} load_seconds=${LOAD_SECONDS:-10}
 soak_minutes=${SOAK_MINUTES:-0} soak_interval=${SOAK_INTERVAL:-60}
@@ -171,7 +171,7 @@ for round in $(seq "$go_rounds"); do
         window_cpu=$(cpu_times)
         "$client" -api "$api" -socket "$work/$target.sock" -authority "$authority" -mode load -concurrency "$callers" \
           -duration "$go_duration" -json >"$work/window.json"
-        steal=$(steal_since "$window_cpu" | cut -d' ' -f1)
+        steal=$(steal_percent_since "$window_cpu")
         sed "s/^{/{\"target\":\"$target\",\"steal_pct\":$steal,/" "$work/window.json" >>"$results/goclient.jsonl"
       done
     done
@@ -201,7 +201,7 @@ echo "==> report"
   echo
   [ -z "${NOTE:-}" ] || { echo "**${NOTE}**"; echo; }
   echo "$(cat "$results/machine.txt"); plugin: ${PLUGIN:-aot}; $rounds round(s), ${duration} windows after ${warmup} warm-up; the Go client $go_rounds round(s), the cold starts $cold_rounds."
-  echo "CPU steal over the run (time the hypervisor gave to other guests; a quiet machine has none): $(steal_since "$began_cpu")."
+  echo "CPU steal over the run (time the hypervisor gave to other guests; a quiet machine has none): $(steal_percent_since "$began_cpu") %."
   echo "Cold start: the plugin is restarted between encrypting and decrypting; the baseline keeps its key only in memory, so it cannot be restarted and decrypts right after encrypting (the easier case for it)."
   echo
   "${loadgen[@]}" report --results "$results" --chart "$chart" --chart-mix 1:0 --title "kms-plugin (${PLUGIN:-aot}) vs grpc-go baseline over a unix socket"

@@ -79,13 +79,13 @@ cpu_times() {
   awk '$1 == "cpu" { print $2, $3, $4, $5, $6, $7, $8, $9; exit }' /proc/stat
 }
 
-# Steal since cpu_times printed $1: the share of CPU time the hypervisor gave to other guests. On
-# a shared host it is what "quiet machine" hides; a few percent already moves 1-caller latency.
-steal_since() { # "cpu_times output"
+# Steal since cpu_times printed $1, in percent: the share of CPU time the hypervisor gave to other
+# guests. Zero on a quiet machine; "nothing else running" does not show it.
+steal_percent_since() { # "cpu_times output"
   awk -v before="$1" -v after="$(cpu_times)" 'BEGIN {
     n = split(before, b, " "); split(after, a, " ")
     for (i = 1; i <= n; i++) total += a[i] - b[i]
-    printf "%.1f %%", (total > 0 ? 100 * (a[8] - b[8]) / total : 0) }'
+    printf "%.1f", (total > 0 ? 100 * (a[8] - b[8]) / total : 0) }'
 }
 
 machine_line() {

@@ -9,13 +9,15 @@ rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 bad = [r for r in rows if r["errors"]]
 if bad:
     sys.exit("error: the Go client saw failed calls: %s" % bad[0])
+def windows(api, auth, callers, target=None):
+    return [r for r in rows if (r["api"], r["authority"], r["concurrency"]) == (api, auth, callers)
+            and target in (None, r["target"])]
 def med(target, api, auth, callers, key):
-    return statistics.median(r[key] for r in rows
-                             if (r["target"], r["api"], r["authority"], r["concurrency"]) == (target, api, auth, callers))
+    return statistics.median(r[key] for r in windows(api, auth, callers, target))
 print("kube-apiserver's client stack (grpc-go), Encrypt+Decrypt round trips, medians over the rounds"
       " (issue 15: throughput ≥ 1.00×, p99 ≤ 1.00×):\n")
 def steal(api, auth, callers):
-    shares = [r["steal_pct"] for r in rows if "steal_pct" in r and (r["api"], r["authority"], r["concurrency"]) == (api, auth, callers)]
+    shares = [r["steal_pct"] for r in windows(api, auth, callers) if "steal_pct" in r]
     return "%.1f %%" % statistics.median(shares) if shares else "—"
 print("| API | `:authority` | callers | plugin round trips/s | baseline | ratio | plugin p99 | baseline p99 | ratio | verdict | CPU steal |")
 print("|---|---|---|---|---|---|---|---|---|---|---|")
